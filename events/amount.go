@@ -1,0 +1,71 @@
+package events
+
+import (
+	"strconv"
+
+	"github.com/shopspring/decimal"
+)
+
+// Amount is an exact amount of money in 分 (0.01 元). Amounts are parsed from
+// and printed as decimal 元 with two places; no float ever touches them.
+type Amount int64
+
+// MaxAmount bounds a single event's amount: 1万亿元 less one 分. Anything
+// larger is a keying error, and the bound keeps sums of many events far from
+// int64 overflow.
+const MaxAmount Amount = 100_000_000_000_000 - 1
+
+// ParseAmount parses a decimal number of 元 with at most two decimal places,
+// positive and at most MaxAmount. The error is a *ValidationError naming field.
+func ParseAmount(field, s string) (Amount, error) {
+	d, err := decimal.NewFromString(s)
+	if err != nil || s == "" || !plainDecimal(s) {
+		return 0, invalid(CodeInvalidAmount, field, s, "a decimal number of 元 such as 1234.56")
+	}
+	if !d.Equal(d.Round(2)) {
+		return 0, invalid(CodeAmountPrecision, field, s, "an amount in 元 with at most 2 decimal places (分)")
+	}
+	if d.Sign() <= 0 {
+		return 0, invalid(CodeAmountNotPositive, field, s, "an amount greater than zero; a reversal is a separate event")
+	}
+	fen := d.Shift(2)
+	if fen.GreaterThan(decimal.NewFromInt(int64(MaxAmount))) {
+		return 0, invalid(CodeAmountTooLarge, field, s, "at most "+MaxAmount.String()+" 元")
+	}
+	return Amount(fen.IntPart()), nil
+}
+
+// plainDecimal accepts digits with an optional sign and one decimal point:
+// no exponent, no thousands separators, no spaces.
+func plainDecimal(s string) bool {
+	dot, digits := false, 0
+	for i, c := range s {
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.' && !dot:
+			dot = true
+		case (c == '-' || c == '+') && i == 0:
+		default:
+			return false
+		}
+	}
+	return digits > 0
+}
+
+// String prints the amount in 元 with exactly two decimals, e.g. "1234.50".
+func (a Amount) String() string {
+	neg := a < 0
+	u := uint64(a)
+	if neg {
+		u = uint64(-a)
+	}
+	s := strconv.FormatUint(u/100, 10) + "." + string(rune('0'+u%100/10)) + string(rune('0'+u%10))
+	if neg {
+		return "-" + s
+	}
+	return s
+}
+
+// Decimal returns the amount in 元 as an exact decimal.
+func (a Amount) Decimal() decimal.Decimal { return decimal.New(int64(a), -2) }

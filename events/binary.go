@@ -1,0 +1,186 @@
+package events
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// The binary form is how the log stores an event and what its content hash
+// covers. It is canonical: two events are equal if and only if their binary
+// forms are equal, which is what idempotency ("same id, same content")
+// compares. Layout, version 1:
+//
+//	byte     version (1)
+//	string   id, ledger, unit        (uvarint length + UTF-8 bytes each)
+//	varint   fiscal year
+//	varint   date (yyyymmdd)
+//	string   source, voucher, memo
+//	byte     body tag (see bodyTags)
+//	...      body fields in declaration order: strings as above, enums as
+//	         one byte, amounts as varint 分
+//
+// A new field or body means a new version byte; old versions stay readable.
+const binaryVersion = 1
+
+var errTruncated = errors.New("truncated event")
+
+// body tags, stable on disk.
+const (
+	tagAppropriation        = 1
+	tagOtherIncome          = 2
+	tagExpenditure          = 3
+	tagOpeningBalance       = 4
+	tagNonFiscalSurplusUsed = 5
+	tagSurplusDistribution  = 6
+)
+
+// AppendBinary appends the binary form of e to b.
+func (e *Event) AppendBinary(b []byte) ([]byte, error) {
+	b = append(b, binaryVersion)
+	b = appendString(b, e.ID)
+	b = appendString(b, e.Ledger)
+	b = appendString(b, e.Unit)
+	b = binary.AppendVarint(b, int64(e.FiscalYear))
+	b = binary.AppendVarint(b, int64(e.Date))
+	b = appendString(b, e.Source)
+	b = appendString(b, e.Voucher)
+	b = appendString(b, e.Memo)
+	switch x := e.Body.(type) {
+	case Appropriation:
+		b = append(b, tagAppropriation, byte(x.Fund))
+		b = appendString(b, x.Functional)
+		b = binary.AppendVarint(b, int64(x.Amount))
+	case OtherIncome:
+		b = append(b, tagOtherIncome, byte(x.IncomeKind))
+		b = appendString(b, x.Functional)
+		b = binary.AppendVarint(b, int64(x.Amount))
+	case Expenditure:
+		b = append(b, tagExpenditure)
+		b = appendString(b, x.Functional)
+		b = appendString(b, x.Economic)
+		b = append(b, byte(x.ExpenditureKind))
+		b = appendString(b, x.Project)
+		b = append(b, byte(x.Fund))
+		b = binary.AppendVarint(b, int64(x.Amount))
+	case OpeningBalance:
+		b = append(b, tagOpeningBalance, byte(x.Fund))
+		b = binary.AppendVarint(b, int64(x.Amount))
+	case NonFiscalSurplusUsed:
+		b = append(b, tagNonFiscalSurplusUsed)
+		b = binary.AppendVarint(b, int64(x.Amount))
+	case SurplusDistribution:
+		b = append(b, tagSurplusDistribution)
+		b = binary.AppendVarint(b, int64(x.Amount))
+	default:
+		return nil, fmt.Errorf("encode event %s: body %T", e.ID, e.Body)
+	}
+	return b, nil
+}
+
+// MarshalBinary returns the binary form of e.
+func (e Event) MarshalBinary() ([]byte, error) { return e.AppendBinary(make([]byte, 0, 128)) }
+
+// UnmarshalBinary decodes the binary form into e.
+func (e *Event) UnmarshalBinary(data []byte) error {
+	d := decoder{b: data}
+	if v := d.byte(); v != binaryVersion {
+		if d.err != nil {
+			return d.err
+		}
+		return fmt.Errorf("decode event: binary version %d, want %d", v, binaryVersion)
+	}
+	var out Event
+	out.ID = d.string()
+	out.Ledger = d.string()
+	out.Unit = d.string()
+	out.FiscalYear = int(d.varint())
+	out.Date = Date(d.varint())
+	out.Source = d.string()
+	out.Voucher = d.string()
+	out.Memo = d.string()
+	switch tag := d.byte(); tag {
+	case tagAppropriation:
+		out.Body = Appropriation{Fund: Fund(d.byte()), Functional: d.string(), Amount: Amount(d.varint())}
+	case tagOtherIncome:
+		out.Body = OtherIncome{IncomeKind: IncomeKind(d.byte()), Functional: d.string(), Amount: Amount(d.varint())}
+	case tagExpenditure:
+		out.Body = Expenditure{
+			Functional: d.string(), Economic: d.string(), ExpenditureKind: ExpenditureKind(d.byte()),
+			Project: d.string(), Fund: Fund(d.byte()), Amount: Amount(d.varint()),
+		}
+	case tagOpeningBalance:
+		out.Body = OpeningBalance{Fund: Fund(d.byte()), Amount: Amount(d.varint())}
+	case tagNonFiscalSurplusUsed:
+		out.Body = NonFiscalSurplusUsed{Amount: Amount(d.varint())}
+	case tagSurplusDistribution:
+		out.Body = SurplusDistribution{Amount: Amount(d.varint())}
+	default:
+		if d.err == nil {
+			d.err = fmt.Errorf("decode event: unknown body tag %d", tag)
+		}
+	}
+	if d.err != nil {
+		return fmt.Errorf("decode event: %w", d.err)
+	}
+	if len(d.b) != 0 {
+		return fmt.Errorf("decode event %s: %d trailing bytes", out.ID, len(d.b))
+	}
+	*e = out
+	return nil
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// decoder reads the binary form; the first error sticks and later reads
+// return zero values, so callers check once at the end.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) byte() byte {
+	if d.err != nil || len(d.b) == 0 {
+		d.fail()
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	return c
+}
+
+func (d *decoder) varint() int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) string() string {
+	if d.err != nil {
+		return ""
+	}
+	n, k := binary.Uvarint(d.b)
+	if k <= 0 || n > uint64(len(d.b)-k) {
+		d.fail()
+		return ""
+	}
+	s := string(d.b[k : k+int(n)])
+	d.b = d.b[k+int(n):]
+	return s
+}
+
+func (d *decoder) fail() {
+	if d.err == nil {
+		d.err = errTruncated
+	}
+}

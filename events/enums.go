@@ -1,0 +1,136 @@
+package events
+
+import "fmt"
+
+// Fund is the source of money: one of the three fiscal fund types of the
+// government budget, or money that is not a fiscal appropriation.
+type Fund uint8
+
+// The funds. The zero value is invalid so that a missing field is caught.
+const (
+	FundGeneralBudget  Fund = 1 // 一般公共预算
+	FundGovernmentFund Fund = 2 // 政府性基金预算
+	FundStateCapital   Fund = 3 // 国有资本经营预算
+	FundNonFiscal      Fund = 4 // 非财政拨款
+)
+
+// Funds lists every fund in the order statements print them.
+var Funds = []Fund{FundGeneralBudget, FundGovernmentFund, FundStateCapital, FundNonFiscal}
+
+// Fiscal reports whether f is one of the three fiscal fund types.
+func (f Fund) Fiscal() bool { return f >= FundGeneralBudget && f <= FundStateCapital }
+
+// IncomeKind is the kind of a non-appropriation income.
+type IncomeKind uint8
+
+// The income kinds, in the order of the 收入支出决算总表.
+const (
+	IncomeSuperiorGrant         IncomeKind = 1 // 上级补助收入
+	IncomeOperations            IncomeKind = 2 // 事业收入
+	IncomeBusiness              IncomeKind = 3 // 经营收入
+	IncomeSubordinateRemittance IncomeKind = 4 // 附属单位上缴收入
+	IncomeOther                 IncomeKind = 5 // 其他收入
+)
+
+// IncomeKinds lists every income kind in statement order.
+var IncomeKinds = []IncomeKind{IncomeSuperiorGrant, IncomeOperations, IncomeBusiness, IncomeSubordinateRemittance, IncomeOther}
+
+// ExpenditureKind is the kind of an expenditure, the columns of the 支出决算表.
+type ExpenditureKind uint8
+
+// The expenditure kinds, in the order of the 支出决算表.
+const (
+	ExpenditureBasic              ExpenditureKind = 1 // 基本支出
+	ExpenditureProject            ExpenditureKind = 2 // 项目支出
+	ExpenditureRemitSuperior      ExpenditureKind = 3 // 上缴上级支出
+	ExpenditureBusiness           ExpenditureKind = 4 // 经营支出
+	ExpenditureSubsidySubordinate ExpenditureKind = 5 // 对附属单位补助支出
+)
+
+// ExpenditureKinds lists every expenditure kind in statement order.
+var ExpenditureKinds = []ExpenditureKind{ExpenditureBasic, ExpenditureProject, ExpenditureRemitSuperior, ExpenditureBusiness, ExpenditureSubsidySubordinate}
+
+// enumName is the wire code and the official name of one enum value. The
+// wire accepts either; events always carry the value, so the same event
+// written with either spelling has the same content.
+type enumName struct{ code, name string }
+
+var fundNames = map[Fund]enumName{
+	FundGeneralBudget:  {"general_budget", "一般公共预算"},
+	FundGovernmentFund: {"government_fund", "政府性基金预算"},
+	FundStateCapital:   {"state_capital", "国有资本经营预算"},
+	FundNonFiscal:      {"non_fiscal", "非财政拨款"},
+}
+
+var incomeKindNames = map[IncomeKind]enumName{
+	IncomeSuperiorGrant:         {"superior_grant", "上级补助收入"},
+	IncomeOperations:            {"operations", "事业收入"},
+	IncomeBusiness:              {"business", "经营收入"},
+	IncomeSubordinateRemittance: {"subordinate_remittance", "附属单位上缴收入"},
+	IncomeOther:                 {"other", "其他收入"},
+}
+
+var expenditureKindNames = map[ExpenditureKind]enumName{
+	ExpenditureBasic:              {"basic", "基本支出"},
+	ExpenditureProject:            {"project", "项目支出"},
+	ExpenditureRemitSuperior:      {"remit_superior", "上缴上级支出"},
+	ExpenditureBusiness:           {"business", "经营支出"},
+	ExpenditureSubsidySubordinate: {"subsidy_subordinate", "对附属单位补助支出"},
+}
+
+// String returns the wire code.
+func (f Fund) String() string { return enumString(fundNames, f) }
+
+// Name returns the official Chinese name.
+func (f Fund) Name() string { return fundNames[f].name }
+
+// String returns the wire code.
+func (k IncomeKind) String() string { return enumString(incomeKindNames, k) }
+
+// Name returns the official Chinese name.
+func (k IncomeKind) Name() string { return incomeKindNames[k].name }
+
+// String returns the wire code.
+func (k ExpenditureKind) String() string { return enumString(expenditureKindNames, k) }
+
+// Name returns the official Chinese name.
+func (k ExpenditureKind) Name() string { return expenditureKindNames[k].name }
+
+// ParseFund accepts a wire code or the official name.
+func ParseFund(s string) (Fund, bool) { return parseEnum(fundNames, s) }
+
+// ParseIncomeKind accepts a wire code or the official name.
+func ParseIncomeKind(s string) (IncomeKind, bool) { return parseEnum(incomeKindNames, s) }
+
+// ParseExpenditureKind accepts a wire code or the official name.
+func ParseExpenditureKind(s string) (ExpenditureKind, bool) {
+	return parseEnum(expenditureKindNames, s)
+}
+
+func enumString[E ~uint8](names map[E]enumName, v E) string {
+	if n, ok := names[v]; ok {
+		return n.code
+	}
+	return fmt.Sprintf("invalid(%d)", uint8(v))
+}
+
+func parseEnum[E ~uint8](names map[E]enumName, s string) (E, bool) {
+	for v, n := range names {
+		if s == n.code || s == n.name {
+			return v, true
+		}
+	}
+	return 0, false
+}
+
+// enumChoices lists the accepted spellings for an error message.
+func enumChoices[E ~uint8](names map[E]enumName, order []E) string {
+	s := ""
+	for i, v := range order {
+		if i > 0 {
+			s += ", "
+		}
+		s += names[v].code + " (" + names[v].name + ")"
+	}
+	return s
+}

@@ -1,0 +1,138 @@
+package events
+
+// Event is one fact published by an accounting system. The envelope fields
+// identify and trace it; Body says what happened. Events are values: once
+// validated they are never mutated, and a correction is a new event.
+type Event struct {
+	// ID is chosen by the publisher and is the idempotency key: the ledger
+	// keeps it for ever, so publishing the same event twice appends it once.
+	ID string
+	// Ledger is the reporting department, e.g. "qingpu-zwb".
+	Ledger string
+	// Unit is the budget unit inside the department, e.g. "本级".
+	Unit string
+	// FiscalYear is the budget year the event belongs to (the calendar year).
+	FiscalYear int
+	// Date is the effective accounting date; it lies inside FiscalYear.
+	Date Date
+	// Source names the publishing system and Voucher the voucher number in
+	// it, so that every figure can be traced back to its 凭证.
+	Source  string
+	Voucher string
+	Memo    string
+	Body    Body
+}
+
+// Body is what an event records. Exactly one body per event; the set of body
+// types is closed (see Kind).
+type Body interface {
+	// Kind names the body as it appears on the wire.
+	Kind() Kind
+	validate(c *Catalog) error
+}
+
+// Kind names a body type. The string is the JSON key of the body and the
+// name used in logs and error messages; it never changes once published.
+type Kind string
+
+// The body kinds.
+const (
+	KindAppropriation        Kind = "appropriation"
+	KindOtherIncome          Kind = "other_income"
+	KindExpenditure          Kind = "expenditure"
+	KindOpeningBalance       Kind = "opening_balance"
+	KindNonFiscalSurplusUsed Kind = "non_fiscal_surplus_used"
+	KindSurplusDistribution  Kind = "surplus_distribution"
+)
+
+// Kinds lists every body kind in wire order.
+var Kinds = []Kind{
+	KindAppropriation, KindOtherIncome, KindExpenditure,
+	KindOpeningBalance, KindNonFiscalSurplusUsed, KindSurplusDistribution,
+}
+
+// Appropriation is money received from the finance bureau (财政拨款收入), for
+// the 功能分类 项 it is intended for.
+type Appropriation struct {
+	Fund       Fund   // one of the three fiscal fund types
+	Functional string // 功能分类 项 code, 7 digits
+	Amount     Amount
+}
+
+// OtherIncome is income that is not a fiscal appropriation: 上级补助收入,
+// 事业收入, 经营收入, 附属单位上缴收入 or 其他收入.
+type OtherIncome struct {
+	IncomeKind IncomeKind
+	Functional string // 功能分类 项 code, 7 digits
+	Amount     Amount
+}
+
+// Expenditure is money spent, classified by function (功能分类 项) and by
+// economic nature (经济分类 款), by kind (基本支出, 项目支出, ...), and by the
+// fund that paid it.
+type Expenditure struct {
+	Functional      string // 功能分类 项 code, 7 digits
+	Economic        string // 经济分类 款 code, 5 digits
+	ExpenditureKind ExpenditureKind
+	// Project names the project for 项目支出; it is empty for every other kind.
+	Project string
+	Fund    Fund // a fiscal fund type, or FundNonFiscal
+	Amount  Amount
+}
+
+// OpeningBalance is 年初结转和结余 brought forward into the fiscal year, for
+// one fiscal fund type or for non-fiscal money.
+type OpeningBalance struct {
+	Fund   Fund
+	Amount Amount
+}
+
+// NonFiscalSurplusUsed is 使用非财政拨款结余: earlier non-fiscal surplus drawn
+// on to cover this year's spending.
+type NonFiscalSurplusUsed struct {
+	Amount Amount
+}
+
+// SurplusDistribution is 结余分配: surplus distributed (for example to funds
+// or as tax) during the year.
+type SurplusDistribution struct {
+	Amount Amount
+}
+
+// Kind implements Body.
+func (Appropriation) Kind() Kind { return KindAppropriation }
+
+// Kind implements Body.
+func (OtherIncome) Kind() Kind { return KindOtherIncome }
+
+// Kind implements Body.
+func (Expenditure) Kind() Kind { return KindExpenditure }
+
+// Kind implements Body.
+func (OpeningBalance) Kind() Kind { return KindOpeningBalance }
+
+// Kind implements Body.
+func (NonFiscalSurplusUsed) Kind() Kind { return KindNonFiscalSurplusUsed }
+
+// Kind implements Body.
+func (SurplusDistribution) Kind() Kind { return KindSurplusDistribution }
+
+// BodyAmount returns the amount an event body carries. Every body kind carries
+// exactly one positive amount.
+func BodyAmount(b Body) Amount {
+	switch b := b.(type) {
+	case Appropriation:
+		return b.Amount
+	case OtherIncome:
+		return b.Amount
+	case Expenditure:
+		return b.Amount
+	case OpeningBalance:
+		return b.Amount
+	case NonFiscalSurplusUsed:
+		return b.Amount
+	case SurplusDistribution:
+		return b.Amount
+	}
+	return 0
+}

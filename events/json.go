@@ -1,0 +1,285 @@
+package events
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+)
+
+// The JSON form is the import format: one event per line (JSON Lines), the
+// envelope fields and exactly one body keyed by its Kind. Enum fields accept
+// the wire code or the official Chinese name; amounts are decimal 元 as a
+// string (or a JSON number, read from its text, never as a float).
+type jsonEvent struct {
+	ID         string `json:"id"`
+	Ledger     string `json:"ledger"`
+	Unit       string `json:"unit"`
+	FiscalYear int    `json:"fiscal_year"`
+	Date       string `json:"date"`
+	Source     string `json:"source"`
+	Voucher    string `json:"voucher"`
+	Memo       string `json:"memo,omitempty"`
+
+	Appropriation        *jsonAppropriation `json:"appropriation,omitempty"`
+	OtherIncome          *jsonOtherIncome   `json:"other_income,omitempty"`
+	Expenditure          *jsonExpenditure   `json:"expenditure,omitempty"`
+	OpeningBalance       *jsonFundAmount    `json:"opening_balance,omitempty"`
+	NonFiscalSurplusUsed *jsonAmountOnly    `json:"non_fiscal_surplus_used,omitempty"`
+	SurplusDistribution  *jsonAmountOnly    `json:"surplus_distribution,omitempty"`
+}
+
+type jsonAppropriation struct {
+	Fund       string     `json:"fund"`
+	Functional string     `json:"functional"`
+	Amount     jsonAmount `json:"amount"`
+}
+
+type jsonOtherIncome struct {
+	Kind       string     `json:"kind"`
+	Functional string     `json:"functional"`
+	Amount     jsonAmount `json:"amount"`
+}
+
+type jsonExpenditure struct {
+	Functional string     `json:"functional"`
+	Economic   string     `json:"economic"`
+	Kind       string     `json:"kind"`
+	Project    string     `json:"project,omitempty"`
+	Fund       string     `json:"fund"`
+	Amount     jsonAmount `json:"amount"`
+}
+
+type jsonFundAmount struct {
+	Fund   string     `json:"fund"`
+	Amount jsonAmount `json:"amount"`
+}
+
+type jsonAmountOnly struct {
+	Amount jsonAmount `json:"amount"`
+}
+
+// jsonAmount keeps the literal text of a JSON string or number so that the
+// amount is parsed exactly.
+type jsonAmount string
+
+func (a *jsonAmount) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*a = jsonAmount(s)
+		return nil
+	}
+	if string(b) == "null" {
+		return nil
+	}
+	*a = jsonAmount(b)
+	return nil
+}
+
+// DecodeJSON decodes one event from its JSON form. It checks the form (JSON
+// syntax, known fields, exactly one body, parsable amounts, dates and enum
+// values); Validate checks the rules and the catalog. Errors are
+// *ValidationError.
+func DecodeJSON(data []byte) (Event, error) {
+	var j jsonEvent
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&j); err != nil {
+		return Event{}, jsonError(data, err)
+	}
+	if dec.More() {
+		return Event{}, invalid(CodeMalformedJSON, "event", "", "exactly one JSON object per event (one per line)")
+	}
+	e := Event{
+		ID: j.ID, Ledger: j.Ledger, Unit: j.Unit, FiscalYear: j.FiscalYear,
+		Source: j.Source, Voucher: j.Voucher, Memo: j.Memo,
+	}
+	if j.Date != "" {
+		d, err := ParseDate(j.Date)
+		if err != nil {
+			return Event{}, invalid(CodeInvalidDate, "date", j.Date, "a real calendar date as YYYY-MM-DD")
+		}
+		e.Date = d
+	}
+	var bodies []Body
+	var err error
+	add := func(b Body, e error) {
+		if err == nil {
+			err = e
+		}
+		bodies = append(bodies, b)
+	}
+	if b := j.Appropriation; b != nil {
+		add(decodeAppropriation(b))
+	}
+	if b := j.OtherIncome; b != nil {
+		add(decodeOtherIncome(b))
+	}
+	if b := j.Expenditure; b != nil {
+		add(decodeExpenditure(b))
+	}
+	if b := j.OpeningBalance; b != nil {
+		f, ferr := parseFundField("opening_balance.fund", b.Fund)
+		a, aerr := ParseAmount("opening_balance.amount", string(b.Amount))
+		add(OpeningBalance{Fund: f, Amount: a}, errors.Join(ferr, aerr))
+	}
+	if b := j.NonFiscalSurplusUsed; b != nil {
+		a, aerr := ParseAmount("non_fiscal_surplus_used.amount", string(b.Amount))
+		add(NonFiscalSurplusUsed{Amount: a}, aerr)
+	}
+	if b := j.SurplusDistribution; b != nil {
+		a, aerr := ParseAmount("surplus_distribution.amount", string(b.Amount))
+		add(SurplusDistribution{Amount: a}, aerr)
+	}
+	switch {
+	case len(bodies) == 0:
+		return Event{}, invalid(CodeMissingBody, "body", "", "exactly one body: "+kindList())
+	case len(bodies) > 1:
+		return Event{}, invalid(CodeMultipleBodies, "body", "", "exactly one body per event, not "+strconv.Itoa(len(bodies)))
+	case err != nil:
+		return Event{}, firstValidation(err)
+	}
+	e.Body = bodies[0]
+	return e, nil
+}
+
+// firstValidation unwraps errors.Join to the first *ValidationError.
+func firstValidation(err error) error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			if e != nil {
+				return firstValidation(e)
+			}
+		}
+	}
+	return err
+}
+
+func decodeAppropriation(b *jsonAppropriation) (Body, error) {
+	f, ferr := parseFundField("appropriation.fund", b.Fund)
+	a, aerr := ParseAmount("appropriation.amount", string(b.Amount))
+	return Appropriation{Fund: f, Functional: b.Functional, Amount: a}, errors.Join(ferr, aerr)
+}
+
+func decodeOtherIncome(b *jsonOtherIncome) (Body, error) {
+	var kerr error
+	k, ok := ParseIncomeKind(b.Kind)
+	if !ok {
+		kerr = enumError("other_income.kind", b.Kind, enumChoices(incomeKindNames, IncomeKinds))
+	}
+	a, aerr := ParseAmount("other_income.amount", string(b.Amount))
+	return OtherIncome{IncomeKind: k, Functional: b.Functional, Amount: a}, errors.Join(kerr, aerr)
+}
+
+func decodeExpenditure(b *jsonExpenditure) (Body, error) {
+	var kerr error
+	k, ok := ParseExpenditureKind(b.Kind)
+	if !ok {
+		kerr = enumError("expenditure.kind", b.Kind, enumChoices(expenditureKindNames, ExpenditureKinds))
+	}
+	f, ferr := parseFundField("expenditure.fund", b.Fund)
+	a, aerr := ParseAmount("expenditure.amount", string(b.Amount))
+	return Expenditure{
+		Functional: b.Functional, Economic: b.Economic, ExpenditureKind: k,
+		Project: b.Project, Fund: f, Amount: a,
+	}, errors.Join(kerr, ferr, aerr)
+}
+
+func parseFundField(field, s string) (Fund, error) {
+	f, ok := ParseFund(s)
+	if !ok {
+		return 0, enumError(field, s, enumChoices(fundNames, Funds))
+	}
+	return f, nil
+}
+
+func enumError(field, value, choices string) error {
+	if value == "" {
+		return invalid(CodeMissingField, field, "", "one of "+choices)
+	}
+	return invalid(CodeInvalidEnum, field, value, "one of "+choices)
+}
+
+// jsonError turns an encoding/json error into a ValidationError that names
+// the field.
+func jsonError(data []byte, err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		field := te.Field
+		if field == "" {
+			return invalid(CodeMalformedJSON, "event", "", "a JSON object, got JSON "+te.Value)
+		}
+		return invalid(CodeInvalidField, field, "JSON "+te.Value, "a "+jsonTypeName(te.Type.Kind().String()))
+	}
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		name, _ = strconv.Unquote(name)
+		if unknownBody(data, name) {
+			return invalid(CodeUnknownBody, name, "", "exactly one known body: "+kindList())
+		}
+		return invalid(CodeUnknownField, name, "", "only the fields of the event format (see the README)")
+	}
+	return invalid(CodeMalformedJSON, "event", "", "one JSON object ("+msg+")")
+}
+
+func jsonTypeName(kind string) string {
+	switch kind {
+	case "int", "int64":
+		return "whole number"
+	case "string":
+		return "string"
+	case "ptr", "struct":
+		return "JSON object"
+	}
+	return kind
+}
+
+// unknownBody reports whether the unknown top-level key name holds an
+// object, i.e. looks like a body kind this ledger does not know.
+func unknownBody(data []byte, name string) bool {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(data, &top) != nil {
+		return false
+	}
+	v := bytes.TrimSpace(top[name])
+	return len(v) > 0 && v[0] == '{'
+}
+
+// MarshalJSON writes e in its JSON form with the wire codes.
+func (e Event) MarshalJSON() ([]byte, error) {
+	j := jsonEvent{
+		ID: e.ID, Ledger: e.Ledger, Unit: e.Unit, FiscalYear: e.FiscalYear,
+		Source: e.Source, Voucher: e.Voucher, Memo: e.Memo,
+	}
+	if e.Date != 0 {
+		j.Date = e.Date.String()
+	}
+	switch b := e.Body.(type) {
+	case Appropriation:
+		j.Appropriation = &jsonAppropriation{Fund: b.Fund.String(), Functional: b.Functional, Amount: jsonAmount(b.Amount.String())}
+	case OtherIncome:
+		j.OtherIncome = &jsonOtherIncome{Kind: b.IncomeKind.String(), Functional: b.Functional, Amount: jsonAmount(b.Amount.String())}
+	case Expenditure:
+		j.Expenditure = &jsonExpenditure{
+			Functional: b.Functional, Economic: b.Economic, Kind: b.ExpenditureKind.String(),
+			Project: b.Project, Fund: b.Fund.String(), Amount: jsonAmount(b.Amount.String()),
+		}
+	case OpeningBalance:
+		j.OpeningBalance = &jsonFundAmount{Fund: b.Fund.String(), Amount: jsonAmount(b.Amount.String())}
+	case NonFiscalSurplusUsed:
+		j.NonFiscalSurplusUsed = &jsonAmountOnly{Amount: jsonAmount(b.Amount.String())}
+	case SurplusDistribution:
+		j.SurplusDistribution = &jsonAmountOnly{Amount: jsonAmount(b.Amount.String())}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(j); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}

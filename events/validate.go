@@ -1,0 +1,235 @@
+package events
+
+import (
+	"strconv"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Limits on envelope fields. They are generous for real vouchers and keep a
+// single bad publisher from bloating the log.
+const (
+	MaxIDLen     = 128
+	MaxLedgerLen = 64
+	MaxTextLen   = 128  // unit, source, voucher, project
+	MaxMemoLen   = 1024 // in characters
+	MinYear      = 2000
+	MaxYear      = 2100
+)
+
+// Validate checks every field of e against the rules and the catalog c and
+// returns the first problem as a *ValidationError, or nil.
+func Validate(e *Event, c *Catalog) error {
+	if err := ValidateID(e.ID); err != nil {
+		return err
+	}
+	if err := ValidateLedger(e.Ledger); err != nil {
+		return err
+	}
+	if err := checkText("unit", e.Unit, MaxTextLen, true); err != nil {
+		return err
+	}
+	if e.FiscalYear < MinYear || e.FiscalYear > MaxYear {
+		v := ""
+		if e.FiscalYear != 0 {
+			v = strconv.Itoa(e.FiscalYear)
+		}
+		code := CodeInvalidFiscalYear
+		if e.FiscalYear == 0 {
+			code = CodeMissingField
+		}
+		return invalid(code, "fiscal_year", v, "a year between 2000 and 2100")
+	}
+	if e.Date == 0 {
+		return invalid(CodeMissingField, "date", "", "the accounting date as YYYY-MM-DD")
+	}
+	if !e.Date.Valid() {
+		return invalid(CodeInvalidDate, "date", e.Date.String(), "a real calendar date as YYYY-MM-DD")
+	}
+	if e.Date.Year() != e.FiscalYear {
+		return invalid(CodeDateOutsideYear, "date", e.Date.String(),
+			"a date inside fiscal year "+strconv.Itoa(e.FiscalYear)+" (the fiscal year is the calendar year)")
+	}
+	if err := checkText("source", e.Source, MaxTextLen, true); err != nil {
+		return err
+	}
+	if err := checkText("voucher", e.Voucher, MaxTextLen, true); err != nil {
+		return err
+	}
+	if err := checkText("memo", e.Memo, MaxMemoLen, false); err != nil {
+		return err
+	}
+	if e.Body == nil {
+		return invalid(CodeMissingBody, "body", "", "exactly one body: "+kindList())
+	}
+	return e.Body.validate(c)
+}
+
+// ValidateID checks an event id: 1 to 128 characters of letters, digits and
+// . _ : -, so that it can travel unchanged as a NATS header and a URL path.
+func ValidateID(id string) error {
+	const want = "1 to 128 characters of letters, digits and . _ : -"
+	if id == "" {
+		return invalid(CodeMissingField, "id", "", "a publisher-chosen unique id: "+want)
+	}
+	if len(id) > MaxIDLen {
+		return invalid(CodeInvalidID, "id", id[:32]+"…", want)
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-') {
+			return invalid(CodeInvalidID, "id", id, want)
+		}
+	}
+	return nil
+}
+
+// ValidateLedger checks a ledger name: lower-case letters, digits, - and _,
+// starting with a letter or digit, at most 64 long. The name is a NATS subject
+// token and a URL path segment.
+func ValidateLedger(name string) error {
+	const want = "a ledger name of lower-case letters, digits, - and _ (at most 64), e.g. qingpu-zwb"
+	if name == "" {
+		return invalid(CodeMissingField, "ledger", "", want)
+	}
+	if len(name) > MaxLedgerLen {
+		return invalid(CodeInvalidLedger, "ledger", name, want)
+	}
+	for i, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || (i > 0 && (c == '-' || c == '_'))) {
+			return invalid(CodeInvalidLedger, "ledger", name, want)
+		}
+	}
+	return nil
+}
+
+func checkText(field, s string, max int, required bool) error {
+	if s == "" {
+		if required {
+			return invalid(CodeMissingField, field, "", "a non-empty "+field)
+		}
+		return nil
+	}
+	if !utf8.ValidString(s) {
+		return invalid(CodeInvalidField, field, "", "UTF-8 text")
+	}
+	if utf8.RuneCountInString(s) > max {
+		return invalid(CodeInvalidField, field, string([]rune(s)[:16])+"…", "at most "+strconv.Itoa(max)+" characters")
+	}
+	for _, c := range s {
+		if unicode.IsControl(c) && !(field == "memo" && c == '\n') {
+			return invalid(CodeInvalidField, field, s, "text without control characters")
+		}
+	}
+	return nil
+}
+
+func kindList() string {
+	s := ""
+	for i, k := range Kinds {
+		if i > 0 {
+			s += ", "
+		}
+		s += string(k)
+	}
+	return s
+}
+
+func checkAmount(field string, a Amount) error {
+	if a <= 0 {
+		return invalid(CodeAmountNotPositive, field, a.String(), "an amount greater than zero")
+	}
+	if a > MaxAmount {
+		return invalid(CodeAmountTooLarge, field, a.String(), "at most "+MaxAmount.String()+" 元")
+	}
+	return nil
+}
+
+func checkFund(field string, f Fund, allowNonFiscal bool) error {
+	if f == 0 {
+		return invalid(CodeMissingField, field, "", "one of "+fundChoices(allowNonFiscal))
+	}
+	if _, ok := fundNames[f]; !ok {
+		return invalid(CodeInvalidEnum, field, f.String(), "one of "+fundChoices(allowNonFiscal))
+	}
+	if f == FundNonFiscal && !allowNonFiscal {
+		return invalid(CodeFundNotAllowed, field, f.String(), "a fiscal fund: "+fundChoices(false))
+	}
+	return nil
+}
+
+func fundChoices(nonFiscal bool) string {
+	if nonFiscal {
+		return enumChoices(fundNames, Funds)
+	}
+	return enumChoices(fundNames, Funds[:3])
+}
+
+func (b Appropriation) validate(c *Catalog) error {
+	if err := checkFund("appropriation.fund", b.Fund, false); err != nil {
+		return err
+	}
+	if err := c.checkCode(Functional, "appropriation.functional", b.Functional, Item); err != nil {
+		return err
+	}
+	return checkAmount("appropriation.amount", b.Amount)
+}
+
+func (b OtherIncome) validate(c *Catalog) error {
+	if _, ok := incomeKindNames[b.IncomeKind]; !ok {
+		code := CodeInvalidEnum
+		if b.IncomeKind == 0 {
+			code = CodeMissingField
+		}
+		return invalid(code, "other_income.kind", "", "one of "+enumChoices(incomeKindNames, IncomeKinds))
+	}
+	if err := c.checkCode(Functional, "other_income.functional", b.Functional, Item); err != nil {
+		return err
+	}
+	return checkAmount("other_income.amount", b.Amount)
+}
+
+func (b Expenditure) validate(c *Catalog) error {
+	if err := c.checkCode(Functional, "expenditure.functional", b.Functional, Item); err != nil {
+		return err
+	}
+	if err := c.checkCode(Economic, "expenditure.economic", b.Economic, Section); err != nil {
+		return err
+	}
+	if _, ok := expenditureKindNames[b.ExpenditureKind]; !ok {
+		code := CodeInvalidEnum
+		if b.ExpenditureKind == 0 {
+			code = CodeMissingField
+		}
+		return invalid(code, "expenditure.kind", "", "one of "+enumChoices(expenditureKindNames, ExpenditureKinds))
+	}
+	if b.ExpenditureKind == ExpenditureProject {
+		if b.Project == "" {
+			return invalid(CodeProjectRequired, "expenditure.project", "", "the project name for 项目支出")
+		}
+		if err := checkText("expenditure.project", b.Project, MaxTextLen, true); err != nil {
+			return err
+		}
+	} else if b.Project != "" {
+		return invalid(CodeProjectNotAllowed, "expenditure.project", b.Project,
+			"no project for "+b.ExpenditureKind.Name()+"; only 项目支出 (kind project) names a project")
+	}
+	if err := checkFund("expenditure.fund", b.Fund, true); err != nil {
+		return err
+	}
+	return checkAmount("expenditure.amount", b.Amount)
+}
+
+func (b OpeningBalance) validate(*Catalog) error {
+	if err := checkFund("opening_balance.fund", b.Fund, true); err != nil {
+		return err
+	}
+	return checkAmount("opening_balance.amount", b.Amount)
+}
+
+func (b NonFiscalSurplusUsed) validate(*Catalog) error {
+	return checkAmount("non_fiscal_surplus_used.amount", b.Amount)
+}
+
+func (b SurplusDistribution) validate(*Catalog) error {
+	return checkAmount("surplus_distribution.amount", b.Amount)
+}

@@ -1,0 +1,483 @@
+package ledger
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/budgetledger/budgetledger/events"
+)
+
+// formatVersion is the on-disk format described in doc.go.
+const formatVersion = "1"
+
+const recordVersion = 1
+
+// UnroutedLedger holds rejections whose ledger name could not be used.
+const UnroutedLedger = "_unrouted"
+
+var (
+	bucketMeta    = []byte("meta")
+	bucketLedgers = []byte("ledgers")
+	bucketLog     = []byte("log")
+	bucketIDs     = []byte("ids")
+	bucketRejects = []byte("rejects")
+	bucketRejIDs  = []byte("rejids")
+	keyFormat     = []byte("format")
+)
+
+// Options tune a Log. The zero value is ready for production.
+type Options struct {
+	// Now is the clock stamping recorded times; time.Now when nil.
+	Now func() time.Time
+	// MaxBatch caps the events in one transaction (default 10000).
+	MaxBatch int
+	// NoSync skips fsync on commit. Only for benchmarks that measure
+	// everything but the disk; never in production.
+	NoSync bool
+	// ReadOnly opens the file for reading only (shared lock); Append fails.
+	ReadOnly bool
+	// Logger receives operational messages; slog.Default when nil.
+	Logger *slog.Logger
+}
+
+// Log is the append-only event log. Its methods are safe for concurrent use.
+//
+// Design: a single writer goroutine (run) owns every write transaction and
+// the head cache (last seq, hash and recorded time per ledger). Append sends a
+// request to it and waits for the reply, which is sent after the commit; so
+// the writer never blocks on callers, and callers learn an outcome only once
+// it is durable. The writer ends when Close cancels it; Close waits for it
+// before closing the file, so no goroutine outlives Close.
+type Log struct {
+	db     *bolt.DB
+	opts   Options
+	reqs   chan *request
+	quit   chan struct{}
+	wg     sync.WaitGroup
+	closed sync.Once
+	log    *slog.Logger
+
+	heads map[string]head // owned by the writer goroutine
+}
+
+// head is the end of one ledger's chain.
+type head struct {
+	seq        uint64
+	hash       [32]byte
+	recordedAt int64
+	rejects    uint64
+}
+
+// Submission is one event handed to Append, or the reason it could not be
+// decoded or validated; in that case it is recorded as a rejection.
+type Submission struct {
+	// Ledger is where the event was sent (a subject or URL); the event's own
+	// ledger field must agree.
+	Ledger string
+	// Event is the decoded, validated event. Ignored when Err is set.
+	Event events.Event
+	// Err is why the event was refused before reaching the log (decoding or
+	// validation); it is recorded as a rejection with its code.
+	Err error
+	// ID is the best known id for a rejected submission (the event's id, or
+	// the transport's message id) so the publisher can look the outcome up.
+	ID string
+	// Raw is the payload as received, kept with a rejection for diagnosis.
+	Raw []byte
+	// Via names the way in ("inbox", "request", "http"), kept with rejections.
+	Via string
+}
+
+// Rejection is a refused event as kept in the log.
+type Rejection struct {
+	Number     uint64      `json:"number"`
+	Ledger     string      `json:"ledger"`
+	ID         string      `json:"id,omitempty"`
+	Code       events.Code `json:"code"`
+	Reason     string      `json:"reason"`
+	RecordedAt time.Time   `json:"recorded_at"`
+	Via        string      `json:"via,omitempty"`
+	Raw        []byte      `json:"raw,omitempty"`
+}
+
+type request struct {
+	subs     []Submission
+	outcomes []Outcome
+	err      error
+	done     chan struct{}
+}
+
+// Open opens (creating if needed) the log at path and starts its writer.
+func Open(path string, opts Options) (*Log, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 10000
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:        time.Second,
+		ReadOnly:       opts.ReadOnly,
+		NoFreelistSync: true,
+		FreelistType:   bolt.FreelistMapType,
+	})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("open log %s: %w", path, ErrLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open log %s: %w", path, err)
+	}
+	db.NoSync = opts.NoSync
+	if err := initFormat(db, opts.ReadOnly); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open log %s: %w", path, err)
+	}
+	l := &Log{
+		db:    db,
+		opts:  opts,
+		reqs:  make(chan *request, 1024),
+		quit:  make(chan struct{}),
+		log:   opts.Logger,
+		heads: map[string]head{},
+	}
+	if !opts.ReadOnly {
+		l.wg.Add(1)
+		go l.run()
+	}
+	return l, nil
+}
+
+func initFormat(db *bolt.DB, readOnly bool) error {
+	check := func(tx *bolt.Tx) error {
+		m := tx.Bucket(bucketMeta)
+		if m == nil {
+			return nil
+		}
+		if v := m.Get(keyFormat); string(v) != formatVersion {
+			return fmt.Errorf("%w: file has format %q, this build reads %q", ErrFormat, v, formatVersion)
+		}
+		return nil
+	}
+	if readOnly {
+		return db.View(check)
+	}
+	return db.Update(func(tx *bolt.Tx) error {
+		if err := check(tx); err != nil {
+			return err
+		}
+		m, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		if m.Get(keyFormat) == nil {
+			if err := m.Put(keyFormat, []byte(formatVersion)); err != nil {
+				return err
+			}
+		}
+		_, err = tx.CreateBucketIfNotExists(bucketLedgers)
+		return err
+	})
+}
+
+// Close stops the writer and closes the file. Appends waiting for a commit
+// get ErrClosed (their events may or may not have been committed; a retry is
+// safe).
+func (l *Log) Close() error {
+	var err error
+	l.closed.Do(func() {
+		close(l.quit)
+		l.wg.Wait()
+		err = l.db.Close()
+	})
+	return err
+}
+
+// Append submits events and waits until they are durably recorded, returning
+// one outcome per submission in order. A non-nil error means the transaction
+// did not commit (or the log closed, or ctx ended): nothing is known to be
+// recorded and the caller should retry later with the same ids.
+func (l *Log) Append(ctx context.Context, subs ...Submission) ([]Outcome, error) {
+	if l.opts.ReadOnly {
+		return nil, fmt.Errorf("append: log opened read-only")
+	}
+	r := &request{subs: subs, done: make(chan struct{})}
+	select {
+	case l.reqs <- r:
+	case <-l.quit:
+		return nil, ErrClosed
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	select {
+	case <-r.done:
+		return r.outcomes, r.err
+	case <-l.quit:
+		// The writer finishes the transaction it is in before it exits.
+		<-r.done
+		return r.outcomes, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// run is the writer goroutine.
+func (l *Log) run() {
+	defer l.wg.Done()
+	for {
+		var first *request
+		select {
+		case first = <-l.reqs:
+		case <-l.quit:
+			l.drain()
+			return
+		}
+		batch := []*request{first}
+		n := len(first.subs)
+	gather:
+		for n < l.opts.MaxBatch {
+			select {
+			case r := <-l.reqs:
+				batch = append(batch, r)
+				n += len(r.subs)
+			default:
+				break gather
+			}
+		}
+		l.commit(batch)
+	}
+}
+
+// drain answers requests still queued at Close.
+func (l *Log) drain() {
+	for {
+		select {
+		case r := <-l.reqs:
+			r.err = ErrClosed
+			close(r.done)
+		default:
+			return
+		}
+	}
+}
+
+func (l *Log) commit(batch []*request) {
+	now := l.opts.Now().UnixNano()
+	pending := map[string]head{}
+	err := l.db.Update(func(tx *bolt.Tx) error {
+		// bbolt may not rerun this function, but outcomes are rebuilt from
+		// scratch each time so that it would be harmless if it did.
+		clear(pending)
+		w := writeTx{l: l, tx: tx, now: now, heads: pending}
+		for _, r := range batch {
+			r.outcomes = make([]Outcome, len(r.subs))
+			for i := range r.subs {
+				o, err := w.apply(&r.subs[i])
+				if err != nil {
+					return err
+				}
+				r.outcomes[i] = o
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		l.log.Error("commit failed; nothing in this batch was recorded", "events", len(batch), "err", err)
+		for _, r := range batch {
+			r.outcomes = nil
+			r.err = fmt.Errorf("commit: %w", err)
+			close(r.done)
+		}
+		return
+	}
+	for name, h := range pending {
+		l.heads[name] = h
+	}
+	for _, r := range batch {
+		close(r.done)
+	}
+}
+
+// writeTx applies submissions inside one bbolt write transaction.
+type writeTx struct {
+	l     *Log
+	tx    *bolt.Tx
+	now   int64
+	heads map[string]head // heads changed in this transaction
+	buf   []byte
+}
+
+func (w *writeTx) apply(s *Submission) (Outcome, error) {
+	ledgerName, cause := s.Ledger, s.Err
+	if events.ValidateLedger(ledgerName) != nil {
+		ledgerName = UnroutedLedger
+		if cause == nil {
+			cause = &events.ValidationError{Code: events.CodeInvalidLedger, Field: "ledger", Value: s.Ledger,
+				Expected: "a valid ledger name in the subject or URL"}
+		}
+	}
+	if cause == nil && s.Event.Ledger != s.Ledger {
+		cause = &events.ValidationError{Code: events.CodeLedgerMismatch, Field: "ledger", Value: s.Event.Ledger,
+			Expected: "the ledger the event was sent to, " + s.Ledger}
+	}
+	if cause != nil {
+		return w.reject(ledgerName, s, cause)
+	}
+	b, h, err := w.ledger(ledgerName)
+	if err != nil {
+		return Outcome{}, err
+	}
+	e := &s.Event
+	w.buf, err = e.AppendBinary(w.buf[:0])
+	if err != nil {
+		return w.reject(ledgerName, s, err)
+	}
+	ids := b.Bucket(bucketIDs)
+	if v := ids.Get([]byte(e.ID)); v != nil {
+		seq := binary.BigEndian.Uint64(v)
+		rec := b.Bucket(bucketLog).Get(seqKey(seq))
+		if rec == nil {
+			return Outcome{}, fmt.Errorf("ledger %s: id %s points at missing seq %d", ledgerName, e.ID, seq)
+		}
+		r, err := decodeRecord(seq, rec, false)
+		if err != nil {
+			return Outcome{}, fmt.Errorf("ledger %s: %w", ledgerName, err)
+		}
+		if string(rec[recordHeader:]) != string(w.buf) {
+			return w.reject(ledgerName, s, &events.ValidationError{
+				Code: events.CodeIDConflict, Field: "id", Value: e.ID,
+				Expected: fmt.Sprintf("a new id: this id was accepted at seq %d with different content", seq),
+			})
+		}
+		return Outcome{Ledger: ledgerName, ID: e.ID, Status: Duplicate, Seq: seq, RecordedAt: r.RecordedAt}, nil
+	}
+	h.seq++
+	if w.now > h.recordedAt {
+		h.recordedAt = w.now
+	}
+	h.hash = chainHash(h.hash, h.seq, h.recordedAt, w.buf)
+	rec := make([]byte, 0, recordHeader+len(w.buf))
+	rec = append(rec, recordVersion)
+	rec = binary.BigEndian.AppendUint64(rec, uint64(h.recordedAt))
+	rec = append(rec, h.hash[:]...)
+	rec = append(rec, w.buf...)
+	logb := b.Bucket(bucketLog)
+	logb.FillPercent = 1 // keys only ever grow: pack pages full
+	if err := logb.Put(seqKey(h.seq), rec); err != nil {
+		return Outcome{}, fmt.Errorf("append %s: %w", e.ID, err)
+	}
+	if err := ids.Put([]byte(e.ID), seqKey(h.seq)); err != nil {
+		return Outcome{}, fmt.Errorf("append %s: %w", e.ID, err)
+	}
+	w.heads[ledgerName] = h
+	return Outcome{Ledger: ledgerName, ID: e.ID, Status: Accepted, Seq: h.seq, RecordedAt: time.Unix(0, h.recordedAt)}, nil
+}
+
+func (w *writeTx) reject(ledgerName string, s *Submission, cause error) (Outcome, error) {
+	b, h, err := w.ledger(ledgerName)
+	if err != nil {
+		return Outcome{}, err
+	}
+	id := s.ID
+	if id == "" {
+		id = s.Event.ID
+	}
+	h.rejects++
+	rj := Rejection{
+		Number: h.rejects, Ledger: ledgerName, ID: id, Code: events.CodeOf(cause), Reason: cause.Error(),
+		RecordedAt: time.Unix(0, w.now).UTC(), Via: s.Via, Raw: s.Raw,
+	}
+	if rj.Code == "" {
+		rj.Code = "internal"
+	}
+	v, err := json.Marshal(rj)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("reject %s: %w", id, err)
+	}
+	if err := b.Bucket(bucketRejects).Put(seqKey(rj.Number), v); err != nil {
+		return Outcome{}, fmt.Errorf("reject %s: %w", id, err)
+	}
+	if id != "" && events.ValidateID(id) == nil {
+		if err := b.Bucket(bucketRejIDs).Put([]byte(id), seqKey(rj.Number)); err != nil {
+			return Outcome{}, fmt.Errorf("reject %s: %w", id, err)
+		}
+	}
+	w.heads[ledgerName] = h
+	return Outcome{Ledger: ledgerName, ID: id, Status: Rejected, Seq: rj.Number, RecordedAt: rj.RecordedAt,
+		Code: rj.Code, Reason: rj.Reason}, nil
+}
+
+// ledger returns the bucket and current head of a ledger, creating it on
+// first use. The head comes from this transaction's changes, then the cache,
+// then the file.
+func (w *writeTx) ledger(name string) (*bolt.Bucket, head, error) {
+	root := w.tx.Bucket(bucketLedgers)
+	b := root.Bucket([]byte(name))
+	if b == nil {
+		var err error
+		if b, err = root.CreateBucket([]byte(name)); err != nil {
+			return nil, head{}, fmt.Errorf("create ledger %s: %w", name, err)
+		}
+		for _, sub := range [][]byte{bucketLog, bucketIDs, bucketRejects, bucketRejIDs} {
+			if _, err := b.CreateBucket(sub); err != nil {
+				return nil, head{}, fmt.Errorf("create ledger %s: %w", name, err)
+			}
+		}
+	}
+	if h, ok := w.heads[name]; ok {
+		return b, h, nil
+	}
+	if h, ok := w.l.heads[name]; ok {
+		return b, h, nil
+	}
+	h, err := readHead(b)
+	if err != nil {
+		return nil, head{}, fmt.Errorf("ledger %s: %w", name, err)
+	}
+	return b, h, nil
+}
+
+func readHead(b *bolt.Bucket) (head, error) {
+	var h head
+	if k, v := b.Bucket(bucketLog).Cursor().Last(); k != nil {
+		r, err := decodeRecord(binary.BigEndian.Uint64(k), v, false)
+		if err != nil {
+			return head{}, err
+		}
+		h.seq, h.hash, h.recordedAt = r.Seq, r.Hash, r.RecordedAt.UnixNano()
+	}
+	if k, _ := b.Bucket(bucketRejects).Cursor().Last(); k != nil {
+		h.rejects = binary.BigEndian.Uint64(k)
+	}
+	return h, nil
+}
+
+func seqKey(seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), seq)
+}
+
+// chainHash links a record to its predecessor; see doc.go.
+func chainHash(prev [32]byte, seq uint64, recordedAt int64, event []byte) [32]byte {
+	h := sha256.New()
+	var hdr [16]byte
+	binary.BigEndian.PutUint64(hdr[:8], seq)
+	binary.BigEndian.PutUint64(hdr[8:], uint64(recordedAt))
+	h.Write(prev[:])
+	h.Write(hdr[:])
+	h.Write(event)
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
+}

@@ -1,0 +1,252 @@
+package ledger
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/budgetledger/budgetledger/events"
+)
+
+// recordHeader is the length of a record before the event bytes.
+const recordHeader = 1 + 8 + 32
+
+// Record is one appended event with the log's envelope.
+type Record struct {
+	Seq        uint64
+	RecordedAt time.Time
+	Hash       [32]byte
+	Event      events.Event
+}
+
+// decodeRecord parses a stored record; with withEvent false it skips the
+// event decoding (for heads and duplicate checks).
+func decodeRecord(seq uint64, v []byte, withEvent bool) (Record, error) {
+	if len(v) < recordHeader || v[0] != recordVersion {
+		return Record{}, fmt.Errorf("record %d: %w: bad header", seq, ErrFormat)
+	}
+	r := Record{Seq: seq, RecordedAt: time.Unix(0, int64(binary.BigEndian.Uint64(v[1:9])))}
+	copy(r.Hash[:], v[9:41])
+	if withEvent {
+		if err := r.Event.UnmarshalBinary(v[recordHeader:]); err != nil {
+			return Record{}, fmt.Errorf("record %d: %w", seq, err)
+		}
+	}
+	return r, nil
+}
+
+// Ledgers lists the ledgers that have any event or rejection, sorted.
+func (l *Log) Ledgers() ([]string, error) {
+	var names []string
+	err := l.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketLedgers).ForEachBucket(func(k []byte) error {
+			names = append(names, string(k))
+			return nil
+		})
+	})
+	return names, err
+}
+
+// Len returns the number of events in a ledger (its last sequence).
+func (l *Log) Len(ledgerName string) (uint64, error) {
+	var n uint64
+	err := l.view(ledgerName, func(b *bolt.Bucket) error {
+		if k, _ := b.Bucket(bucketLog).Cursor().Last(); k != nil {
+			n = binary.BigEndian.Uint64(k)
+		}
+		return nil
+	})
+	return n, err
+}
+
+// view runs fn on a ledger's bucket in a read transaction; ErrNotFound when
+// the ledger does not exist.
+func (l *Log) view(ledgerName string, fn func(*bolt.Bucket) error) error {
+	return l.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketLedgers).Bucket([]byte(ledgerName))
+		if b == nil {
+			return fmt.Errorf("ledger %s: %w", ledgerName, ErrNotFound)
+		}
+		return fn(b)
+	})
+}
+
+// Scan calls fn for every record of a ledger with Seq > after, in sequence
+// order, until fn returns an error (returned as is) or ctx ends. It reads a
+// consistent snapshot: appends committed during the scan are not seen.
+func (l *Log) Scan(ctx context.Context, ledgerName string, after uint64, fn func(Record) error) error {
+	return l.view(ledgerName, func(b *bolt.Bucket) error {
+		c := b.Bucket(bucketLog).Cursor()
+		for k, v := c.Seek(seqKey(after + 1)); k != nil; k, v = c.Next() {
+			seq := binary.BigEndian.Uint64(k)
+			if seq%4096 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			r, err := decodeRecord(seq, v, true)
+			if err != nil {
+				return fmt.Errorf("scan %s: %w", ledgerName, err)
+			}
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Events returns the events of a ledger in sequence order, for folds that
+// take an iterator. Errors end the iteration and are reported through errp.
+func (l *Log) Events(ctx context.Context, ledgerName string, errp *error) func(yield func(events.Event) bool) {
+	return func(yield func(events.Event) bool) {
+		stop := fmt.Errorf("stop")
+		err := l.Scan(ctx, ledgerName, 0, func(r Record) error {
+			if !yield(r.Event) {
+				return stop
+			}
+			return nil
+		})
+		if err != nil && err != stop {
+			*errp = err
+		}
+	}
+}
+
+// Get returns the record at seq.
+func (l *Log) Get(ledgerName string, seq uint64) (Record, error) {
+	var r Record
+	err := l.view(ledgerName, func(b *bolt.Bucket) error {
+		v := b.Bucket(bucketLog).Get(seqKey(seq))
+		if v == nil {
+			return fmt.Errorf("ledger %s seq %d: %w", ledgerName, seq, ErrNotFound)
+		}
+		var err error
+		r, err = decodeRecord(seq, v, true)
+		return err
+	})
+	return r, err
+}
+
+// Outcome tells what became of event id in a ledger: Accepted (with its
+// sequence and recorded time) if it is in the log, otherwise its latest
+// rejection, otherwise ErrNotFound (never received, or not yet processed).
+func (l *Log) Outcome(ledgerName, id string) (Outcome, error) {
+	var o Outcome
+	err := l.view(ledgerName, func(b *bolt.Bucket) error {
+		if v := b.Bucket(bucketIDs).Get([]byte(id)); v != nil {
+			seq := binary.BigEndian.Uint64(v)
+			r, err := decodeRecord(seq, b.Bucket(bucketLog).Get(v), false)
+			if err != nil {
+				return err
+			}
+			o = Outcome{Ledger: ledgerName, ID: id, Status: Accepted, Seq: seq, RecordedAt: r.RecordedAt}
+			return nil
+		}
+		if v := b.Bucket(bucketRejIDs).Get([]byte(id)); v != nil {
+			rj, err := getRejection(b, binary.BigEndian.Uint64(v))
+			if err != nil {
+				return err
+			}
+			o = Outcome{Ledger: ledgerName, ID: id, Status: Rejected, Seq: rj.Number, RecordedAt: rj.RecordedAt,
+				Code: rj.Code, Reason: rj.Reason}
+			return nil
+		}
+		return fmt.Errorf("event %s in ledger %s: %w", id, ledgerName, ErrNotFound)
+	})
+	return o, err
+}
+
+func getRejection(b *bolt.Bucket, n uint64) (Rejection, error) {
+	var rj Rejection
+	v := b.Bucket(bucketRejects).Get(seqKey(n))
+	if v == nil {
+		return rj, fmt.Errorf("rejection %d: %w", n, ErrNotFound)
+	}
+	if err := json.Unmarshal(v, &rj); err != nil {
+		return rj, fmt.Errorf("rejection %d: %w", n, err)
+	}
+	return rj, nil
+}
+
+// Rejections lists up to limit rejections of a ledger numbered after after,
+// oldest first.
+func (l *Log) Rejections(ledgerName string, after uint64, limit int) ([]Rejection, error) {
+	var out []Rejection
+	err := l.view(ledgerName, func(b *bolt.Bucket) error {
+		c := b.Bucket(bucketRejects).Cursor()
+		for k, v := c.Seek(seqKey(after + 1)); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
+			var rj Rejection
+			if err := json.Unmarshal(v, &rj); err != nil {
+				return fmt.Errorf("rejection %d: %w", binary.BigEndian.Uint64(k), err)
+			}
+			out = append(out, rj)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Verification is the result of Verify.
+type Verification struct {
+	Ledger string   `json:"ledger"`
+	Events uint64   `json:"events"`
+	Head   [32]byte `json:"-"`
+	// HeadHex is the hash of the last record: publish it (or write it down)
+	// and a later Verify proves nothing before it changed.
+	HeadHex string `json:"head"`
+}
+
+// Verify recomputes the hash chain of a ledger from its first record and
+// checks every stored hash, the sequence (no gaps), recorded times (never
+// decreasing), that every event decodes and that the id index points at it.
+// It returns ErrChainBroken (wrapped with the first bad sequence) if anything
+// was altered.
+func (l *Log) Verify(ctx context.Context, ledgerName string) (Verification, error) {
+	v := Verification{Ledger: ledgerName}
+	var prev [32]byte
+	var prevTime int64
+	err := l.view(ledgerName, func(b *bolt.Bucket) error {
+		ids := b.Bucket(bucketIDs)
+		c := b.Bucket(bucketLog).Cursor()
+		for k, val := c.First(); k != nil; k, val = c.Next() {
+			seq := binary.BigEndian.Uint64(k)
+			if seq%4096 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			if seq != v.Events+1 {
+				return fmt.Errorf("%w at seq %d: expected seq %d", ErrChainBroken, seq, v.Events+1)
+			}
+			r, err := decodeRecord(seq, val, true)
+			if err != nil {
+				return fmt.Errorf("%w at seq %d: %v", ErrChainBroken, seq, err)
+			}
+			at := r.RecordedAt.UnixNano()
+			if at < prevTime {
+				return fmt.Errorf("%w at seq %d: recorded time goes backwards", ErrChainBroken, seq)
+			}
+			if want := chainHash(prev, seq, at, val[recordHeader:]); want != r.Hash {
+				return fmt.Errorf("%w at seq %d: stored hash %x, recomputed %x", ErrChainBroken, seq, r.Hash[:8], want[:8])
+			}
+			if p := ids.Get([]byte(r.Event.ID)); p == nil || !bytes.Equal(p, k) {
+				return fmt.Errorf("%w at seq %d: id index does not point at event %s", ErrChainBroken, seq, r.Event.ID)
+			}
+			prev, prevTime = r.Hash, at
+			v.Events = seq
+		}
+		if n := uint64(ids.Stats().KeyN); n != v.Events {
+			return fmt.Errorf("%w: id index holds %d ids for %d events", ErrChainBroken, n, v.Events)
+		}
+		return nil
+	})
+	v.Head = prev
+	v.HeadHex = fmt.Sprintf("%x", prev)
+	return v, err
+}
