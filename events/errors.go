@@ -15,31 +15,31 @@ type Code string
 
 // Rejection codes.
 const (
-	CodeMalformedJSON       Code = "malformed_json"      // not a JSON object
-	CodeMalformedProtobuf   Code = "malformed_protobuf"  // not a valid protobuf Event
-	CodeUnknownField        Code = "unknown_field"       // a field the format does not define
-	CodeUnknownBody         Code = "unknown_body"        // a body kind this ledger does not know
-	CodeMissingBody         Code = "missing_body"        // no body at all
-	CodeMultipleBodies      Code = "multiple_bodies"     // more than one body
-	CodeMissingField        Code = "missing_field"       // a required field is empty
-	CodeInvalidField        Code = "invalid_field"       // a field of the wrong type or form
-	CodeInvalidID           Code = "invalid_id"          // id not usable as an idempotency key
-	CodeInvalidLedger       Code = "invalid_ledger"      // ledger name not usable
-	CodeInvalidAmount       Code = "invalid_amount"      // not a decimal number
-	CodeAmountPrecision     Code = "amount_precision"    // more than 2 decimal places
-	CodeAmountNotPositive   Code = "amount_not_positive" // zero or negative
-	CodeAmountTooLarge      Code = "amount_too_large"    // above MaxAmount
-	CodeInvalidDate         Code = "invalid_date"        // not YYYY-MM-DD or not a real day
-	CodeDateOutsideYear     Code = "date_outside_fiscal_year"
-	CodeInvalidFiscalYear   Code = "invalid_fiscal_year"
-	CodeMalformedCode       Code = "malformed_code" // classification code of the wrong shape
-	CodeUnknownCode         Code = "unknown_code"   // classification code not in the catalog
-	CodeInvalidEnum         Code = "invalid_enum"   // fund or kind not one of the listed values
-	CodeProjectRequired     Code = "project_required"
-	CodeProjectNotAllowed   Code = "project_not_allowed"
-	CodeFundNotAllowed      Code = "fund_not_allowed"
-	CodeIDConflict          Code = "id_conflict"     // id already used for different content
-	CodeLedgerMismatch      Code = "ledger_mismatch" // event's ledger differs from where it was sent
+	CodeMalformedJSON     Code = "malformed_json"      // not a JSON object
+	CodeMalformedProtobuf Code = "malformed_protobuf"  // not a valid protobuf Event
+	CodeUnknownField      Code = "unknown_field"       // a field the format does not define
+	CodeUnknownBody       Code = "unknown_body"        // a body kind this ledger does not know
+	CodeMissingBody       Code = "missing_body"        // no body at all
+	CodeMultipleBodies    Code = "multiple_bodies"     // more than one body
+	CodeMissingField      Code = "missing_field"       // a required field is empty
+	CodeInvalidField      Code = "invalid_field"       // a field of the wrong type or form
+	CodeInvalidID         Code = "invalid_id"          // id not usable as an idempotency key
+	CodeInvalidLedger     Code = "invalid_ledger"      // ledger name not usable
+	CodeInvalidAmount     Code = "invalid_amount"      // not a decimal number
+	CodeAmountPrecision   Code = "amount_precision"    // more than 2 decimal places
+	CodeAmountNotPositive Code = "amount_not_positive" // zero or negative
+	CodeAmountTooLarge    Code = "amount_too_large"    // above MaxAmount
+	CodeInvalidDate       Code = "invalid_date"        // not YYYY-MM-DD or not a real day
+	CodeDateOutsideYear   Code = "date_outside_fiscal_year"
+	CodeInvalidFiscalYear Code = "invalid_fiscal_year"
+	CodeMalformedCode     Code = "malformed_code" // classification code of the wrong shape
+	CodeUnknownCode       Code = "unknown_code"   // classification code not in the catalog
+	CodeInvalidEnum       Code = "invalid_enum"   // fund or kind not one of the listed values
+	CodeProjectRequired   Code = "project_required"
+	CodeProjectNotAllowed Code = "project_not_allowed"
+	CodeFundNotAllowed    Code = "fund_not_allowed"
+	CodeIDConflict        Code = "id_conflict"     // id already used for different content
+	CodeLedgerMismatch    Code = "ledger_mismatch" // event's ledger differs from where it was sent
 )
 
 // ValidationError says what is wrong with an event in words a finance
