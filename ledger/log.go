@@ -22,6 +22,10 @@ const formatVersion = "1"
 
 const recordVersion = 1
 
+// maxRawKept bounds the payload kept with a rejection: enough to diagnose
+// any real event, small enough that a flood of garbage cannot fill the disk.
+const maxRawKept = 64 << 10
+
 // UnroutedLedger holds rejections whose ledger name could not be used.
 const UnroutedLedger = "_unrouted"
 
@@ -395,9 +399,13 @@ func (w *writeTx) reject(ledgerName string, s *Submission, cause error) (Outcome
 		id = s.Event.ID
 	}
 	h.rejects++
+	raw := s.Raw
+	if len(raw) > maxRawKept {
+		raw = raw[:maxRawKept]
+	}
 	rj := Rejection{
 		Number: h.rejects, Ledger: ledgerName, ID: id, Code: events.CodeOf(cause), Reason: cause.Error(),
-		RecordedAt: time.Unix(0, w.now).UTC(), Via: s.Via, Raw: s.Raw,
+		RecordedAt: time.Unix(0, w.now).UTC(), Via: s.Via, Raw: raw,
 	}
 	if rj.Code == "" {
 		rj.Code = "internal"

@@ -23,15 +23,15 @@ const (
 // Outcome is the publisher's receipt for one event. It is given only after
 // the bbolt transaction that recorded it committed, so it is durable.
 type Outcome struct {
-	Ledger string
-	ID     string
-	Status Status
+	Ledger string `json:"ledger"`
+	ID     string `json:"id"`
+	Status Status `json:"status"`
 	// Seq is the event's sequence in its ledger (for Accepted and Duplicate),
 	// or the rejection's number in the ledger's rejection list (Rejected).
-	Seq uint64
+	Seq uint64 `json:"seq"`
 	// RecordedAt is when the event (or the rejection) was committed.
-	RecordedAt time.Time
+	RecordedAt time.Time `json:"recorded_at"`
 	// Code and Reason say why an event was rejected.
-	Code   events.Code
-	Reason string
+	Code   events.Code `json:"code,omitempty"`
+	Reason string      `json:"reason,omitempty"`
 }

@@ -1,0 +1,37 @@
+// Command ledgerd runs the budget ledger: an embedded NATS server with
+// JetStream (or an external one), the append-only bbolt log, and the HTTP
+// API. With no flags it needs no other setup:
+//
+//	go run ./cmd/ledgerd -demo
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/budgetledger/budgetledger/internal/service"
+)
+
+func main() {
+	var cfg service.Config
+	flag.StringVar(&cfg.DataDir, "data", "./data", "data directory (ledger.db and the embedded NATS store)")
+	flag.StringVar(&cfg.HTTPAddr, "http", "127.0.0.1:8080", "HTTP API address")
+	flag.StringVar(&cfg.NATSListen, "nats-listen", "127.0.0.1:4222", "client address of the embedded NATS server")
+	flag.StringVar(&cfg.NATSURL, "nats-url", "", "use this NATS server instead of the embedded one, e.g. nats://10.0.0.5:4222")
+	flag.StringVar(&cfg.CatalogFile, "catalog", "", "TSV file of extra classification codes (columns: kind, code, name[, editions, sources])")
+	flag.BoolVar(&cfg.Demo, "demo", false, "publish the sample ledger (青浦区政务服务办公室 2020) through NATS at start")
+	flag.Parse()
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := service.Run(ctx, cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "ledgerd:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,328 @@
+// Package httpapi is the HTTP way to the ledger: statements (JSON or CSV),
+// the outcome of any event id, the rejection list, the event list, chain
+// verification, and appends for systems that prefer HTTP to NATS. Errors are
+// mapped to HTTP statuses here and nowhere else.
+package httpapi
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/budgetledger/budgetledger/events"
+	"github.com/budgetledger/budgetledger/internal/report"
+	"github.com/budgetledger/budgetledger/internal/submit"
+	"github.com/budgetledger/budgetledger/ledger"
+	"github.com/budgetledger/budgetledger/projections"
+)
+
+// maxBody bounds a POSTed batch of events.
+const maxBody = 32 << 20
+
+// Handler serves the API.
+type Handler struct {
+	log    *ledger.Log
+	cat    *events.Catalog
+	logger *slog.Logger
+	mux    *http.ServeMux
+}
+
+// New returns the API handler over a log.
+func New(l *ledger.Log, cat *events.Catalog, logger *slog.Logger) *Handler {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	h := &Handler{log: l, cat: cat, logger: logger, mux: http.NewServeMux()}
+	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
+	h.mux.HandleFunc("GET /v1/ledgers", h.ledgers)
+	h.mux.HandleFunc("GET /v1/ledgers/{ledger}/events", h.listEvents)
+	h.mux.HandleFunc("POST /v1/ledgers/{ledger}/events", h.appendEvents)
+	h.mux.HandleFunc("GET /v1/ledgers/{ledger}/events/{id}", h.outcome)
+	h.mux.HandleFunc("GET /v1/ledgers/{ledger}/rejections", h.rejections)
+	h.mux.HandleFunc("GET /v1/ledgers/{ledger}/verify", h.verify)
+	h.mux.HandleFunc("GET /v1/ledgers/{ledger}/statements/income-expenditure", h.incomeExpenditure)
+	return h
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// apiError is the body of every error response.
+type apiError struct {
+	Error string `json:"error"`
+	Code  string `json:"code,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status, code := http.StatusInternalServerError, "internal"
+	switch {
+	case errors.Is(err, ledger.ErrNotFound):
+		status, code = http.StatusNotFound, "not_found"
+	case errors.Is(err, errBadRequest):
+		status, code = http.StatusBadRequest, "bad_request"
+	case errors.Is(err, ledger.ErrChainBroken):
+		status, code = http.StatusConflict, "chain_broken"
+	case errors.Is(err, ledger.ErrClosed), errors.Is(err, context.Canceled):
+		status, code = http.StatusServiceUnavailable, "unavailable"
+	}
+	if status == http.StatusInternalServerError {
+		h.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeJSON(w, status, apiError{Error: err.Error(), Code: code})
+}
+
+var errBadRequest = errors.New("bad request")
+
+func badRequest(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", errBadRequest, fmt.Sprintf(format, a...))
+}
+
+func (h *Handler) ledgers(w http.ResponseWriter, r *http.Request) {
+	names, err := h.log.Ledgers()
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	type info struct {
+		Ledger string `json:"ledger"`
+		Events uint64 `json:"events"`
+	}
+	out := []info{}
+	for _, n := range names {
+		c, err := h.log.Len(n)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		out = append(out, info{n, c})
+	}
+	writeJSON(w, 200, map[string]any{"ledgers": out})
+}
+
+// outcomeDoc is an Outcome as the API shows it.
+type outcomeDoc struct {
+	ledger.Outcome
+	RecordedAt string `json:"recorded_at,omitempty"`
+}
+
+func docOf(o ledger.Outcome) outcomeDoc {
+	d := outcomeDoc{Outcome: o}
+	if !o.RecordedAt.IsZero() {
+		d.RecordedAt = o.RecordedAt.UTC().Format(time.RFC3339Nano)
+	}
+	return d
+}
+
+func (h *Handler) outcome(w http.ResponseWriter, r *http.Request) {
+	led, id := r.PathValue("ledger"), r.PathValue("id")
+	o, err := h.log.Outcome(led, id)
+	if errors.Is(err, ledger.ErrNotFound) {
+		// Not an error for the publisher's question: the ledger has no
+		// outcome yet (never received, or still in the inbox).
+		writeJSON(w, http.StatusNotFound, map[string]string{"ledger": led, "id": id, "status": "unknown",
+			"error": "no outcome for this id: never received, or still waiting in the inbox"})
+		return
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, 200, docOf(o))
+}
+
+func (h *Handler) appendEvents(w http.ResponseWriter, r *http.Request) {
+	led := r.PathValue("ledger")
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		h.fail(w, r, badRequest("read body: %v", err))
+		return
+	}
+	if len(body) > maxBody {
+		h.fail(w, r, badRequest("body larger than %d bytes; split the file", maxBody))
+		return
+	}
+	ct := r.Header.Get("Content-Type")
+	var subs []ledger.Submission
+	if submit.IsProtobuf(ct) {
+		subs = append(subs, submit.Decode(submit.Payload{Ledger: led, ContentType: ct, Data: body, Via: "http"}, h.cat))
+	} else {
+		// One JSON event, or JSON Lines.
+		sc := bufio.NewScanner(bytes.NewReader(body))
+		sc.Buffer(make([]byte, 0, 64<<10), maxBody)
+		for sc.Scan() {
+			line := bytes.TrimSpace(sc.Bytes())
+			if len(line) == 0 {
+				continue
+			}
+			subs = append(subs, submit.Decode(submit.Payload{Ledger: led, Data: bytes.Clone(line), Via: "http"}, h.cat))
+		}
+	}
+	if len(subs) == 0 {
+		h.fail(w, r, badRequest("no events in the body: send one JSON event, or JSON Lines"))
+		return
+	}
+	outcomes, err := h.log.Append(r.Context(), subs...)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	docs := make([]outcomeDoc, len(outcomes))
+	for i, o := range outcomes {
+		docs[i] = docOf(o)
+	}
+	writeJSON(w, 200, map[string]any{"outcomes": docs})
+}
+
+func (h *Handler) rejections(w http.ResponseWriter, r *http.Request) {
+	after, limit, err := paging(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	rs, err := h.log.Rejections(r.PathValue("ledger"), after, limit)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if rs == nil {
+		rs = []ledger.Rejection{}
+	}
+	writeJSON(w, 200, map[string]any{"rejections": rs})
+}
+
+func paging(r *http.Request) (after uint64, limit int, err error) {
+	q := r.URL.Query()
+	limit = 100
+	if s := q.Get("after"); s != "" {
+		if after, err = strconv.ParseUint(s, 10, 64); err != nil {
+			return 0, 0, badRequest("after=%q: expected a sequence number", s)
+		}
+	}
+	if s := q.Get("limit"); s != "" {
+		if limit, err = strconv.Atoi(s); err != nil || limit < 1 || limit > 10000 {
+			return 0, 0, badRequest("limit=%q: expected 1 to 10000", s)
+		}
+	}
+	return after, limit, nil
+}
+
+type recordDoc struct {
+	Seq        uint64       `json:"seq"`
+	RecordedAt string       `json:"recorded_at"`
+	Hash       string       `json:"hash"`
+	Event      events.Event `json:"event"`
+}
+
+func (h *Handler) listEvents(w http.ResponseWriter, r *http.Request) {
+	after, limit, err := paging(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	out := []recordDoc{}
+	errStop := errors.New("page full")
+	err = h.log.Scan(r.Context(), r.PathValue("ledger"), after, func(rec ledger.Record) error {
+		out = append(out, recordDoc{rec.Seq, rec.RecordedAt.UTC().Format(time.RFC3339Nano), hex.EncodeToString(rec.Hash[:]), rec.Event})
+		if len(out) >= limit {
+			return errStop
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, 200, map[string]any{"events": out})
+}
+
+func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
+	v, err := h.log.Verify(r.Context(), r.PathValue("ledger"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, 200, map[string]any{"ledger": v.Ledger, "events": v.Events, "head": v.HeadHex, "verified": true})
+}
+
+// filter reads year=, as_of= and unit=.
+func filter(r *http.Request) (projections.Filter, error) {
+	q := r.URL.Query()
+	f := projections.Filter{Ledger: r.PathValue("ledger"), Unit: q.Get("unit")}
+	if s := q.Get("as_of"); s != "" {
+		d, err := events.ParseDate(s)
+		if err != nil || !d.Valid() {
+			return f, badRequest("as_of=%q: expected a date as YYYY-MM-DD", s)
+		}
+		f.AsOf = d
+	}
+	if s := q.Get("year"); s != "" {
+		y, err := strconv.Atoi(s)
+		if err != nil || y < events.MinYear || y > events.MaxYear {
+			return f, badRequest("year=%q: expected a fiscal year such as 2020", s)
+		}
+		f.FiscalYear = y
+	}
+	switch {
+	case f.FiscalYear == 0 && f.AsOf == 0:
+		return f, badRequest("year is required (e.g. year=2020), or as_of=YYYY-MM-DD")
+	case f.FiscalYear == 0:
+		f.FiscalYear = f.AsOf.Year()
+	case f.AsOf != 0 && f.AsOf.Year() != f.FiscalYear:
+		return f, badRequest("as_of=%s is outside fiscal year %d", f.AsOf, f.FiscalYear)
+	}
+	return f, nil
+}
+
+func (h *Handler) incomeExpenditure(w http.ResponseWriter, r *http.Request) {
+	f, err := filter(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if _, err := h.log.Len(f.Ledger); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var scanErr error
+	st, err := projections.FoldIncomeExpenditure(h.log.Events(r.Context(), f.Ledger, &scanErr), f)
+	if err == nil {
+		err = scanErr
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.writeStatement(w, r, st)
+}
+
+func (h *Handler) writeStatement(w http.ResponseWriter, r *http.Request, st *projections.Statement) {
+	doc := report.FromStatement(st)
+	if r.URL.Query().Get("format") == "csv" || strings.Contains(r.Header.Get("Accept"), "text/csv") {
+		name := fmt.Sprintf("%s-%d-%s.csv", st.Ledger, st.FiscalYear, st.AsOf)
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+		if err := report.WriteCSV(w, doc); err != nil {
+			h.logger.Warn("write csv", "err", err)
+		}
+		return
+	}
+	writeJSON(w, 200, doc)
+}

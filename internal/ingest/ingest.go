@@ -1,0 +1,327 @@
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/budgetledger/budgetledger/events"
+	"github.com/budgetledger/budgetledger/internal/submit"
+	"github.com/budgetledger/budgetledger/internal/wire"
+	"github.com/budgetledger/budgetledger/ledger"
+)
+
+// DuplicateWindow is the JetStream Msg-Id window of the inbox stream.
+//
+// The ledger's own idempotency index is permanent, so JetStream's window is
+// only a first, cheap filter for a publisher's immediate retries (a lost
+// publish ack). It is deliberately short: nats-server holds every id of the
+// window in memory, about 128 bytes each, so at 80k events/s a two-minute
+// window (the server default) would hold ~10M ids, over 1 GiB. Ten seconds
+// bounds that to ~100 MiB at full speed; an older duplicate still reaches
+// the ledger and is answered Duplicate with the original sequence.
+const DuplicateWindow = 10 * time.Second
+
+// Config wires an Ingester.
+type Config struct {
+	Conn    *nats.Conn
+	Log     *ledger.Log
+	Catalog *events.Catalog
+	Logger  *slog.Logger
+	// Batch is the most inbox messages fetched and committed together
+	// (default 1000).
+	Batch int
+	// MaxRequests bounds append requests in flight (default 4096); they
+	// wait for the commit concurrently, which is what lets many requests
+	// share one transaction.
+	MaxRequests int
+}
+
+// Ingester runs the NATS side of ledgerd.
+//
+// Design: one goroutine consumes the inbox in batches (fetch, one Append
+// for the batch, then ack every message), so inbox order is kept and a
+// batch is one transaction. Append requests are each served on their own
+// goroutine (bounded by a semaphore) so that concurrent requesters share
+// group commits. All goroutines stop on Close, which waits for them.
+type Ingester struct {
+	cfg    Config
+	js     jetstream.JetStream
+	cons   jetstream.Consumer
+	subs   []*nats.Subscription
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	sem    chan struct{}
+	log    *slog.Logger
+}
+
+// Start creates the inbox stream and its durable consumer if missing,
+// subscribes to the request subjects and starts consuming.
+func Start(ctx context.Context, cfg Config) (*Ingester, error) {
+	if cfg.Batch <= 0 {
+		cfg.Batch = 1000
+	}
+	if cfg.MaxRequests <= 0 {
+		cfg.MaxRequests = 4096
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	js, err := jetstream.New(cfg.Conn)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        StreamName,
+		Description: "budgetledger inbox: events waiting for ledgerd to append them",
+		Subjects:    []string{InboxPrefix + ">"},
+		Storage:     jetstream.FileStorage,
+		// Work queue: a message is removed once ledgerd acked it, i.e. once
+		// the ledger committed it; the ledger is the system of record.
+		Retention:  jetstream.WorkQueuePolicy,
+		Duplicates: DuplicateWindow,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ingest: create stream %s: %w", StreamName, err)
+	}
+	cons, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:       ConsumerName,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       time.Minute,
+		MaxAckPending: 4 * cfg.Batch,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ingest: create consumer %s: %w", ConsumerName, err)
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	in := &Ingester{
+		cfg: cfg, js: js, cons: cons, cancel: cancel, log: cfg.Logger,
+		sem: make(chan struct{}, cfg.MaxRequests),
+	}
+	for _, s := range []struct {
+		subject string
+		handler nats.MsgHandler
+	}{
+		{AppendPrefix + "*", func(m *nats.Msg) { in.serveAppend(runCtx, m) }},
+		{StatusPrefix + "*", in.serveStatus},
+	} {
+		sub, err := cfg.Conn.QueueSubscribe(s.subject, QueueGroup, s.handler)
+		if err != nil {
+			in.Close()
+			return nil, fmt.Errorf("ingest: subscribe %s: %w", s.subject, err)
+		}
+		in.subs = append(in.subs, sub)
+	}
+	in.wg.Add(1)
+	go in.consume(runCtx)
+	return in, nil
+}
+
+// Close stops consuming and answering and waits for in-flight work.
+// Unacknowledged inbox messages stay in the stream for the next start.
+func (in *Ingester) Close() error {
+	var errs []error
+	for _, s := range in.subs {
+		errs = append(errs, s.Drain())
+	}
+	in.cancel()
+	in.wg.Wait()
+	return errors.Join(errs...)
+}
+
+// consume is the inbox goroutine.
+func (in *Ingester) consume(ctx context.Context) {
+	defer in.wg.Done()
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		msgs, err := in.fetch(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			in.log.Warn("inbox fetch", "err", err)
+			sleep(ctx, backoff)
+			continue
+		}
+		if len(msgs) == 0 {
+			continue
+		}
+		if err := in.process(ctx, msgs); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			in.log.Error("inbox batch not committed; redelivering", "messages", len(msgs), "err", err)
+			for _, m := range msgs {
+				_ = m.NakWithDelay(time.Second)
+			}
+			sleep(ctx, backoff)
+		}
+	}
+}
+
+// fetch waits for at least one inbox message, then takes whatever else is
+// already waiting, up to the batch size.
+func (in *Ingester) fetch(ctx context.Context) ([]jetstream.Msg, error) {
+	wait, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	first, err := in.cons.Fetch(1, jetstream.FetchContext(wait))
+	if err != nil {
+		return nil, err
+	}
+	var msgs []jetstream.Msg
+	for m := range first.Messages() {
+		msgs = append(msgs, m)
+	}
+	if err := first.Error(); err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+		return msgs, err
+	}
+	if len(msgs) == 0 || in.cfg.Batch == 1 {
+		return msgs, nil
+	}
+	more, err := in.cons.FetchNoWait(in.cfg.Batch - 1)
+	if err != nil {
+		return msgs, nil // the first message alone is a fine batch
+	}
+	for m := range more.Messages() {
+		msgs = append(msgs, m)
+	}
+	return msgs, nil
+}
+
+func (in *Ingester) process(ctx context.Context, msgs []jetstream.Msg) error {
+	subs := make([]ledger.Submission, len(msgs))
+	for i, m := range msgs {
+		h := m.Headers()
+		subs[i] = submit.Decode(submit.Payload{
+			Ledger:      strings.TrimPrefix(m.Subject(), InboxPrefix),
+			MsgID:       h.Get(jetstream.MsgIDHeader),
+			ContentType: h.Get("Content-Type"),
+			Data:        m.Data(),
+			Via:         "inbox",
+		}, in.cfg.Catalog)
+	}
+	outcomes, err := in.cfg.Log.Append(ctx, subs...)
+	if err != nil {
+		return err
+	}
+	for i, o := range outcomes {
+		in.publishOutcome(o)
+		if err := msgs[i].Ack(); err != nil {
+			// The ledger has the event; a redelivery will be a Duplicate.
+			in.log.Warn("inbox ack", "ledger", o.Ledger, "id", o.ID, "err", err)
+		}
+	}
+	return nil
+}
+
+func (in *Ingester) serveAppend(ctx context.Context, m *nats.Msg) {
+	select {
+	case in.sem <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
+	in.wg.Add(1)
+	go func() {
+		defer func() { <-in.sem; in.wg.Done() }()
+		ct := m.Header.Get("Content-Type")
+		s := submit.Decode(submit.Payload{
+			Ledger:      strings.TrimPrefix(m.Subject, AppendPrefix),
+			MsgID:       m.Header.Get(jetstream.MsgIDHeader),
+			ContentType: ct,
+			Data:        m.Data,
+			Via:         "request",
+		}, in.cfg.Catalog)
+		outcomes, err := in.cfg.Log.Append(ctx, s)
+		if err != nil {
+			// Not committed: say so; the requester retries with the same id.
+			in.respondError(m, err)
+			return
+		}
+		o := outcomes[0]
+		in.publishOutcome(o)
+		in.respond(m, o, submit.IsProtobuf(ct))
+	}()
+}
+
+func (in *Ingester) serveStatus(m *nats.Msg) {
+	led := strings.TrimPrefix(m.Subject, StatusPrefix)
+	id := strings.TrimSpace(string(m.Data))
+	o, err := in.cfg.Log.Outcome(led, id)
+	switch {
+	case errors.Is(err, ledger.ErrNotFound):
+		o = ledger.Outcome{Ledger: led, ID: id, Status: StatusUnknown}
+	case err != nil:
+		in.respondError(m, err)
+		return
+	}
+	in.respond(m, o, submit.IsProtobuf(m.Header.Get("Content-Type")))
+}
+
+// StatusUnknown answers a status request for an id the ledger has neither
+// accepted nor rejected: never received, or still waiting in the inbox.
+const StatusUnknown ledger.Status = "unknown"
+
+func (in *Ingester) publishOutcome(o ledger.Outcome) {
+	b, err := json.Marshal(o)
+	if err != nil {
+		return
+	}
+	subject := OutcomeSubject(o.Ledger)
+	if err := in.cfg.Conn.Publish(subject, b); err != nil {
+		in.log.Warn("publish outcome", "subject", subject, "id", o.ID, "err", err)
+	}
+}
+
+func (in *Ingester) respond(m *nats.Msg, o ledger.Outcome, protobuf bool) {
+	if m.Reply == "" {
+		return
+	}
+	var b []byte
+	var err error
+	reply := nats.NewMsg(m.Reply)
+	if protobuf {
+		b, err = wire.EncodeOutcome(o)
+		reply.Header.Set("Content-Type", submit.ContentTypeProtobuf)
+	} else {
+		b, err = json.Marshal(o)
+		reply.Header.Set("Content-Type", "application/json")
+	}
+	if err != nil {
+		in.respondError(m, err)
+		return
+	}
+	reply.Data = b
+	if err := in.cfg.Conn.PublishMsg(reply); err != nil {
+		in.log.Warn("reply", "subject", m.Subject, "id", o.ID, "err", err)
+	}
+}
+
+// respondError tells a requester the ledger could not record its event
+// (e.g. the disk failed); it is not a rejection, and a retry is safe.
+func (in *Ingester) respondError(m *nats.Msg, err error) {
+	if m.Reply == "" {
+		return
+	}
+	reply := nats.NewMsg(m.Reply)
+	reply.Header.Set("Status-Error", "unavailable")
+	reply.Header.Set("Content-Type", "application/json")
+	reply.Data, _ = json.Marshal(map[string]string{"status": "error", "error": err.Error()})
+	_ = m.RespondMsg(reply)
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}

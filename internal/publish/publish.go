@@ -1,0 +1,229 @@
+// Package publish is the publisher's side of the NATS contract: it sends a
+// file of events (JSON Lines) to the JetStream inbox with Nats-Msg-Id set to
+// each event's id, and waits for the ledger's outcome of every line, so that
+// the publisher learns what was accepted, what was a duplicate and what was
+// rejected, and why.
+package publish
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/budgetledger/budgetledger/events"
+	"github.com/budgetledger/budgetledger/internal/ingest"
+	"github.com/budgetledger/budgetledger/ledger"
+)
+
+// Options tune File.
+type Options struct {
+	// Ledger is used for lines that do not name a valid ledger.
+	Ledger string
+	// Wait bounds how long to wait for outcomes after the last publish
+	// acknowledgement (default 2 minutes).
+	Wait time.Duration
+}
+
+// Line is the outcome of one line of the file.
+type Line struct {
+	Number  int
+	Ledger  string
+	ID      string // the message id used: the event's id, or one derived from the line
+	Outcome ledger.Outcome
+	// Resolved is false when no outcome arrived in time: the event may still
+	// be waiting in the inbox (ledgerd stopped?); publishing again is safe.
+	Resolved bool
+}
+
+// Summary counts the outcomes of a file.
+type Summary struct {
+	Lines                                     []Line
+	Accepted, Duplicates, Rejected, Unresolved int
+	Elapsed                                   time.Duration
+}
+
+// File publishes every non-empty line of r and waits for the outcomes.
+func File(ctx context.Context, nc *nats.Conn, r io.Reader, opts Options) (*Summary, error) {
+	start := time.Now()
+	if opts.Wait <= 0 {
+		opts.Wait = 2 * time.Minute
+	}
+	lines, payloads, err := readLines(r, opts.Ledger)
+	if err != nil {
+		return nil, err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("publish: %w", err)
+	}
+
+	// Subscribe to outcomes before publishing so that none is missed.
+	outcomes := make(chan *nats.Msg, 65536)
+	sub, err := nc.ChanSubscribe(ingest.OutcomePrefix+"*", outcomes)
+	if err != nil {
+		return nil, fmt.Errorf("publish: subscribe outcomes: %w", err)
+	}
+	defer sub.Unsubscribe()
+	_ = sub.SetPendingLimits(-1, -1)
+
+	// Lines waiting for an outcome, per ledger and id, oldest first: the
+	// inbox keeps publish order, so outcomes of one id arrive in line order.
+	waiting := map[[2]string][]int{}
+	for i := range lines {
+		k := [2]string{lines[i].Ledger, lines[i].ID}
+		waiting[k] = append(waiting[k], i)
+	}
+	unresolved := len(lines)
+	resolve := func(o ledger.Outcome) {
+		k := [2]string{o.Ledger, o.ID}
+		q := waiting[k]
+		if len(q) == 0 {
+			return // another publisher's event
+		}
+		lines[q[0]].Outcome, lines[q[0]].Resolved = o, true
+		waiting[k] = q[1:]
+		unresolved--
+	}
+
+	var resubmit []int
+	futures := make([]jetstream.PubAckFuture, len(lines))
+	for i := range lines {
+		m := nats.NewMsg(ingest.InboxSubject(lines[i].Ledger))
+		m.Header.Set(jetstream.MsgIDHeader, lines[i].ID)
+		m.Data = payloads[i]
+		if futures[i], err = js.PublishMsgAsync(m); err != nil {
+			return nil, fmt.Errorf("publish line %d: %w", lines[i].Number, err)
+		}
+	}
+	for i, f := range futures {
+		select {
+		case ack := <-f.Ok():
+			if ack.Duplicate {
+				// JetStream dropped it inside its Msg-Id window; let the
+				// ledger itself say whether it is the same event.
+				resubmit = append(resubmit, i)
+			}
+		case err := <-f.Err():
+			return nil, fmt.Errorf("publish line %d: %w", lines[i].Number, err)
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	// Lines JetStream dropped as duplicates will never produce an inbox
+	// outcome: take them off the waiting queues and ask the ledger directly.
+	for _, i := range resubmit {
+		k := [2]string{lines[i].Ledger, lines[i].ID}
+		q := waiting[k]
+		for j, n := range q {
+			if n == i {
+				waiting[k] = append(q[:j:j], q[j+1:]...)
+				break
+			}
+		}
+		o, err := request(ctx, nc, lines[i].Ledger, lines[i].ID, payloads[i])
+		if err != nil {
+			return nil, fmt.Errorf("publish line %d: %w", lines[i].Number, err)
+		}
+		lines[i].Outcome, lines[i].Resolved = o, true
+		unresolved--
+	}
+
+	deadline := time.NewTimer(opts.Wait)
+	defer deadline.Stop()
+	for unresolved > 0 {
+		select {
+		case m := <-outcomes:
+			var o ledger.Outcome
+			if json.Unmarshal(m.Data, &o) == nil {
+				resolve(o)
+			}
+		case <-deadline.C:
+			unresolved = 0
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	s := &Summary{Lines: lines, Elapsed: time.Since(start)}
+	for _, l := range lines {
+		switch {
+		case !l.Resolved:
+			s.Unresolved++
+		case l.Outcome.Status == ledger.Accepted:
+			s.Accepted++
+		case l.Outcome.Status == ledger.Duplicate:
+			s.Duplicates++
+		default:
+			s.Rejected++
+		}
+	}
+	return s, nil
+}
+
+// request sends one event on the append subject and returns the outcome.
+func request(ctx context.Context, nc *nats.Conn, ledgerName, id string, payload []byte) (ledger.Outcome, error) {
+	m := nats.NewMsg(ingest.AppendSubject(ledgerName))
+	m.Header.Set(jetstream.MsgIDHeader, id)
+	m.Data = payload
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	reply, err := nc.RequestMsgWithContext(ctx, m)
+	if err != nil {
+		return ledger.Outcome{}, fmt.Errorf("request %s: %w", id, err)
+	}
+	var o ledger.Outcome
+	if err := json.Unmarshal(reply.Data, &o); err != nil || o.Status == "" {
+		return ledger.Outcome{}, fmt.Errorf("request %s: ledger answered %q", id, reply.Data)
+	}
+	return o, nil
+}
+
+// readLines reads the JSON Lines file, finding each line's ledger and id
+// without validating (that is the ledger's job, and its rejections are
+// recorded there).
+func readLines(r io.Reader, defaultLedger string) ([]Line, [][]byte, error) {
+	var lines []Line
+	var payloads [][]byte
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+		b := bytes.TrimSpace(sc.Bytes())
+		if len(b) == 0 {
+			continue
+		}
+		var head struct {
+			ID     string `json:"id"`
+			Ledger string `json:"ledger"`
+		}
+		_ = json.Unmarshal(b, &head)
+		l := Line{Number: n, Ledger: head.Ledger, ID: head.ID}
+		if events.ValidateLedger(l.Ledger) != nil {
+			l.Ledger = defaultLedger
+			if events.ValidateLedger(l.Ledger) != nil {
+				l.Ledger = ledger.UnroutedLedger
+			}
+		}
+		if events.ValidateID(l.ID) != nil {
+			// No usable id: derive one from the content so that publishing the
+			// same file again is still idempotent and the rejection can be
+			// looked up.
+			sum := sha256.Sum256(b)
+			l.ID = fmt.Sprintf("line-%x", sum[:12])
+		}
+		lines = append(lines, l)
+		payloads = append(payloads, bytes.Clone(b))
+	}
+	if err := sc.Err(); err != nil {
+		return nil, nil, fmt.Errorf("read events: %w", err)
+	}
+	return lines, payloads, nil
+}

@@ -1,0 +1,163 @@
+// Package report renders statements for people and spreadsheets: the JSON
+// document of the HTTP API, CSV that opens in Excel, and the aligned text
+// table of ledgerctl. Values are 万元 with 2 decimals, each rounded half up
+// from the exact 元 sum; the exact 元 amount travels beside it.
+package report
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/budgetledger/budgetledger/projections"
+)
+
+// AmountUnit is the unit statements are published in.
+const AmountUnit = "万元"
+
+// Document is a statement as the API returns it.
+type Document struct {
+	Title      string   `json:"title"`
+	Ledger     string   `json:"ledger"`
+	Unit       string   `json:"unit,omitempty"`
+	FiscalYear int      `json:"fiscal_year"`
+	AsOf       string   `json:"as_of"`
+	AmountUnit string   `json:"amount_unit"`
+	Columns    []string `json:"columns"`
+	Rows       []Row    `json:"rows"`
+}
+
+// Row is one printed line. Value and AmountYuan are the first column;
+// Values and AmountsYuan list every column when there are several.
+type Row struct {
+	Side        string   `json:"side,omitempty"`
+	Key         string   `json:"key"`
+	Code        string   `json:"code,omitempty"`
+	Name        string   `json:"name"`
+	Value       string   `json:"value"`
+	AmountYuan  string   `json:"amount_yuan"`
+	Values      []string `json:"values,omitempty"`
+	AmountsYuan []string `json:"amounts_yuan,omitempty"`
+}
+
+// FromStatement renders st.
+func FromStatement(st *projections.Statement) Document {
+	d := Document{
+		Title: st.Title, Ledger: st.Ledger, Unit: st.Unit, FiscalYear: st.FiscalYear,
+		AsOf: st.AsOf.String(), AmountUnit: AmountUnit, Columns: st.Columns,
+	}
+	for _, r := range st.Rows {
+		row := Row{Side: r.Side, Key: r.Key, Code: r.Code, Name: r.Name,
+			Value: projections.Wan(r.Amounts[0]), AmountYuan: r.Amounts[0].String()}
+		if len(r.Amounts) > 1 {
+			for _, a := range r.Amounts {
+				row.Values = append(row.Values, projections.Wan(a))
+				row.AmountsYuan = append(row.AmountsYuan, a.String())
+			}
+		}
+		d.Rows = append(d.Rows, row)
+	}
+	return d
+}
+
+func (r Row) values() []string {
+	if len(r.Values) > 0 {
+		return r.Values
+	}
+	return []string{r.Value}
+}
+
+func (r Row) amounts() []string {
+	if len(r.AmountsYuan) > 0 {
+		return r.AmountsYuan
+	}
+	return []string{r.AmountYuan}
+}
+
+// WriteCSV writes d as CSV with a UTF-8 byte order mark, which Excel needs to
+// read Chinese text correctly. Columns: side, code, name, then each amount
+// column in 万元 and then in 元.
+func WriteCSV(w io.Writer, d Document) error {
+	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	head := []string{"项目类别", "科目编码", "项目"}
+	for _, c := range d.Columns {
+		head = append(head, c+"（万元）")
+	}
+	for _, c := range d.Columns {
+		head = append(head, c+"（元）")
+	}
+	if err := cw.Write(head); err != nil {
+		return err
+	}
+	for _, r := range d.Rows {
+		rec := append([]string{r.Side, r.Code, r.Name}, r.values()...)
+		rec = append(rec, r.amounts()...)
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// WriteText writes d as an aligned table, like the printed statement: the
+// title, the ledger and date, then name and 万元 value(s) with thousands
+// separators. Two-sided tables print their sides one after the other.
+func WriteText(w io.Writer, d Document) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n", d.Title)
+	unit := "全部单位"
+	if d.Unit != "" {
+		unit = d.Unit
+	}
+	fmt.Fprintf(&b, "%s  %d 年度  截至 %s  %s  单位：%s\n", d.Ledger, d.FiscalYear, d.AsOf, unit, d.AmountUnit)
+	nameWidth := 0
+	for _, r := range d.Rows {
+		nameWidth = max(nameWidth, displayWidth(r.Name))
+	}
+	valWidth := 14
+	side := ""
+	for _, r := range d.Rows {
+		if r.Side != side {
+			side = r.Side
+			fmt.Fprintf(&b, "\n%s%s", pad(side, nameWidth), "")
+			for _, c := range d.Columns {
+				fmt.Fprintf(&b, "  %s", padLeft(c, valWidth))
+			}
+			b.WriteString("\n")
+		}
+		b.WriteString(pad(r.Name, nameWidth))
+		for _, v := range r.values() {
+			fmt.Fprintf(&b, "  %s", padLeft(projections.GroupThousands(v), valWidth))
+		}
+		b.WriteString("\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// displayWidth counts CJK characters as two columns, as terminals show them.
+func displayWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		if r >= 0x2E80 && utf8.RuneLen(r) > 1 {
+			n += 2
+		} else {
+			n++
+		}
+	}
+	return n
+}
+
+func pad(s string, w int) string {
+	return s + strings.Repeat(" ", max(0, w-displayWidth(s)))
+}
+
+func padLeft(s string, w int) string {
+	return strings.Repeat(" ", max(0, w-displayWidth(s))) + s
+}

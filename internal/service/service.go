@@ -1,0 +1,213 @@
+// Package service assembles ledgerd: the embedded (or an external) NATS
+// server with JetStream, the bbolt log, the NATS ingest and the HTTP API,
+// started and stopped as one. Tests start the whole service through Start
+// on 127.0.0.1:0, exactly as the ledgerd command does.
+package service
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+
+	"github.com/budgetledger/budgetledger"
+	"github.com/budgetledger/budgetledger/events"
+	"github.com/budgetledger/budgetledger/internal/httpapi"
+	"github.com/budgetledger/budgetledger/internal/ingest"
+	"github.com/budgetledger/budgetledger/internal/publish"
+	"github.com/budgetledger/budgetledger/ledger"
+)
+
+// Config is everything ledgerd is told on its command line.
+type Config struct {
+	DataDir    string // holds ledger.db and nats/ (the embedded JetStream store)
+	HTTPAddr   string // e.g. 127.0.0.1:8080
+	NATSListen string // embedded server's client address, e.g. 127.0.0.1:4222
+	NATSURL    string // when set, use this NATS instead of the embedded one
+	// CatalogFile adds a deployment's classification codes (TSV).
+	CatalogFile string
+	// Demo publishes the sample ledger through NATS once started.
+	Demo   bool
+	Logger *slog.Logger
+	// NoSync disables fsync of the log; for benchmarks only.
+	NoSync bool
+}
+
+// Service is a running ledgerd.
+type Service struct {
+	cfg    Config
+	ns     *server.Server
+	nc     *nats.Conn
+	log    *ledger.Log
+	in     *ingest.Ingester
+	http   *http.Server
+	ln     net.Listener
+	logger *slog.Logger
+	done   chan error
+}
+
+// Start starts every part and returns once all of them serve.
+func Start(ctx context.Context, cfg Config) (s *Service, err error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = "data"
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	cat := events.DefaultCatalog()
+	if cfg.CatalogFile != "" {
+		if err := cat.LoadFile(cfg.CatalogFile); err != nil {
+			return nil, err
+		}
+	}
+	s = &Service{cfg: cfg, logger: cfg.Logger, done: make(chan error, 1)}
+	defer func() {
+		if err != nil {
+			s.Close()
+			s = nil
+		}
+	}()
+
+	url := cfg.NATSURL
+	if url == "" {
+		if s.ns, err = startNATS(cfg); err != nil {
+			return s, err
+		}
+		url = s.ns.ClientURL()
+	}
+	s.nc, err = nats.Connect(url, nats.Name("ledgerd"), nats.MaxReconnects(-1))
+	if err != nil {
+		return s, fmt.Errorf("connect nats %s: %w", url, err)
+	}
+	s.log, err = ledger.Open(filepath.Join(cfg.DataDir, "ledger.db"), ledger.Options{Logger: cfg.Logger, NoSync: cfg.NoSync})
+	if err != nil {
+		return s, err
+	}
+	s.in, err = ingest.Start(ctx, ingest.Config{Conn: s.nc, Log: s.log, Catalog: cat, Logger: cfg.Logger})
+	if err != nil {
+		return s, err
+	}
+	s.ln, err = net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return s, fmt.Errorf("listen http %s: %w", cfg.HTTPAddr, err)
+	}
+	s.http = &http.Server{Handler: httpapi.New(s.log, cat, cfg.Logger), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := s.http.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.done <- fmt.Errorf("http: %w", err)
+		}
+	}()
+	cfg.Logger.Info("ledgerd serving", "http", "http://"+s.HTTPAddr(), "nats", url, "data", cfg.DataDir)
+	if cfg.Demo {
+		if err := s.publishDemo(ctx); err != nil {
+			return s, err
+		}
+	}
+	return s, nil
+}
+
+func startNATS(cfg Config) (*server.Server, error) {
+	host, portStr, err := net.SplitHostPort(cfg.NATSListen)
+	if err != nil {
+		return nil, fmt.Errorf("nats listen %q: %w", cfg.NATSListen, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return nil, fmt.Errorf("nats listen %q: port: %w", cfg.NATSListen, err)
+	}
+	if port == 0 {
+		port = server.RANDOM_PORT
+	}
+	ns, err := server.NewServer(&server.Options{
+		ServerName: "ledgerd-embedded",
+		Host:       host,
+		Port:       port,
+		JetStream:  true,
+		StoreDir:   filepath.Join(cfg.DataDir, "nats"),
+		NoSigs:     true,
+		NoLog:      true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("embedded nats: %w", err)
+	}
+	ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		ns.Shutdown()
+		return nil, fmt.Errorf("embedded nats on %s: not ready after 10s", cfg.NATSListen)
+	}
+	return ns, nil
+}
+
+func (s *Service) publishDemo(ctx context.Context) error {
+	sum, err := publish.File(ctx, s.nc, bytes.NewReader(budgetledger.SampleLedger), publish.Options{Wait: time.Minute})
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	s.logger.Info("demo ledger published", "ledger", budgetledger.SampleLedgerName,
+		"accepted", sum.Accepted, "duplicates", sum.Duplicates, "rejected", sum.Rejected, "unresolved", sum.Unresolved,
+		"try", "http://"+s.HTTPAddr()+"/v1/ledgers/"+budgetledger.SampleLedgerName+"/statements/income-expenditure?year=2020")
+	return nil
+}
+
+// HTTPAddr is the address the API listens on.
+func (s *Service) HTTPAddr() string { return s.ln.Addr().String() }
+
+// NATSURL is the client URL of the NATS server in use.
+func (s *Service) NATSURL() string { return s.nc.ConnectedUrl() }
+
+// Log is the service's ledger log.
+func (s *Service) Log() *ledger.Log { return s.log }
+
+// Done reports a part that failed while serving.
+func (s *Service) Done() <-chan error { return s.done }
+
+// Close stops every part in reverse order of start: no new input first,
+// then the writer, then the servers.
+func (s *Service) Close() error {
+	var errs []error
+	if s.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		errs = append(errs, s.http.Shutdown(ctx))
+		cancel()
+	}
+	if s.in != nil {
+		errs = append(errs, s.in.Close())
+	}
+	if s.log != nil {
+		errs = append(errs, s.log.Close())
+	}
+	if s.nc != nil {
+		s.nc.Close()
+	}
+	if s.ns != nil {
+		s.ns.Shutdown()
+		s.ns.WaitForShutdown()
+	}
+	return errors.Join(errs...)
+}
+
+// Run starts the service and serves until ctx ends or a part fails.
+func Run(ctx context.Context, cfg Config) error {
+	s, err := Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+	case err = <-s.done:
+	}
+	return errors.Join(err, s.Close())
+}
