@@ -1,0 +1,339 @@
+// Command ledgerctl is the publisher's and operator's tool for a budget
+// ledger:
+//
+//	ledgerctl publish [-nats URL] [-ledger L] FILE.jsonl   publish events, wait for every outcome
+//	ledgerctl report income-expenditure -ledger L -year Y [-as-of D] [-unit U] [-format text|csv|json]
+//	ledgerctl status -ledger L ID                          the outcome of one event id
+//	ledgerctl rejections -ledger L                         rejected events with their reasons
+//	ledgerctl verify -ledger L [-data DIR]                 prove the hash chain is intact
+//
+// Reads go to ledgerd's HTTP API (-server, default http://127.0.0.1:8080);
+// verify -data DIR checks a stopped ledgerd's file directly.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/budgetledger/budgetledger/internal/publish"
+	"github.com/budgetledger/budgetledger/internal/report"
+	"github.com/budgetledger/budgetledger/ledger"
+)
+
+const usage = `usage:
+  ledgerctl publish [-nats URL] [-ledger L] [-wait D] FILE.jsonl
+  ledgerctl report income-expenditure -ledger L -year Y [-as-of YYYY-MM-DD] [-unit U] [-format text|csv|json] [-server URL]
+  ledgerctl status -ledger L [-server URL] ID
+  ledgerctl rejections -ledger L [-server URL]
+  ledgerctl verify -ledger L [-server URL | -data DIR]
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes one command and returns the exit status: 0 success, 1 the
+// command ran but found a problem (a rejected event, a broken chain), 2 a
+// usage or connection error.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	code := 0
+	switch args[0] {
+	case "publish":
+		code, err = cmdPublish(ctx, args[1:], stdout)
+	case "report":
+		err = cmdReport(ctx, args[1:], stdout)
+	case "status":
+		code, err = cmdStatus(ctx, args[1:], stdout)
+	case "rejections":
+		err = cmdRejections(ctx, args[1:], stdout)
+	case "verify":
+		code, err = cmdVerify(ctx, args[1:], stdout)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		err = fmt.Errorf("unknown command %q", args[0])
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "ledgerctl:", err)
+		if errors.Is(err, flag.ErrHelp) || code == 0 {
+			return 2
+		}
+	}
+	return code
+}
+
+func newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+func cmdPublish(ctx context.Context, args []string, stdout io.Writer) (int, error) {
+	fs := newFlags("publish")
+	natsURL := fs.String("nats", "nats://127.0.0.1:4222", "NATS server URL")
+	ledgerName := fs.String("ledger", "", "ledger for lines that do not name one")
+	wait := fs.Duration("wait", 2*time.Minute, "how long to wait for outcomes")
+	if err := fs.Parse(args); err != nil {
+		return 2, err
+	}
+	if fs.NArg() != 1 {
+		return 2, fmt.Errorf("publish: give one FILE.jsonl (or - for standard input)")
+	}
+	in := io.Reader(os.Stdin)
+	if name := fs.Arg(0); name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return 2, err
+		}
+		defer f.Close()
+		in = f
+	}
+	nc, err := nats.Connect(*natsURL, nats.Name("ledgerctl"), nats.Timeout(5*time.Second))
+	if err != nil {
+		return 2, fmt.Errorf("connect %s: %w (is ledgerd running?)", *natsURL, err)
+	}
+	defer nc.Close()
+	sum, err := publish.File(ctx, nc, in, publish.Options{Ledger: *ledgerName, Wait: *wait})
+	if err != nil {
+		return 2, err
+	}
+	fmt.Fprintf(stdout, "published %d events in %s\n", len(sum.Lines), sum.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(stdout, "  accepted   %d\n  duplicates %d\n  rejected   %d\n", sum.Accepted, sum.Duplicates, sum.Rejected)
+	if sum.Unresolved > 0 {
+		fmt.Fprintf(stdout, "  no outcome %d (still waiting in the inbox? is ledgerd running? publishing again is safe)\n", sum.Unresolved)
+	}
+	for _, l := range sum.Lines {
+		switch {
+		case !l.Resolved:
+			fmt.Fprintf(stdout, "line %d  %s  no outcome within %s\n", l.Number, l.ID, *wait)
+		case l.Outcome.Status == ledger.Rejected:
+			fmt.Fprintf(stdout, "line %d  %s  rejected  %s: %s\n", l.Number, l.ID, l.Outcome.Code, l.Outcome.Reason)
+		}
+	}
+	if sum.Rejected > 0 || sum.Unresolved > 0 {
+		return 1, nil
+	}
+	return 0, nil
+}
+
+// client reads ledgerd's HTTP API.
+type client struct {
+	base string
+	http *http.Client
+}
+
+func serverFlag(fs *flag.FlagSet) *string {
+	return fs.String("server", "http://127.0.0.1:8080", "ledgerd HTTP API")
+}
+
+// get fetches path and decodes JSON into v; a non-2xx answer is an error
+// carrying the API's message.
+func (c client) get(ctx context.Context, path string, v any) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("%w (is ledgerd running?)", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return resp.StatusCode, err
+	}
+	if resp.StatusCode/100 != 2 {
+		var e struct {
+			Error string `json:"error"`
+		}
+		_ = json.Unmarshal(body, &e)
+		if e.Error == "" {
+			e.Error = string(body)
+		}
+		return resp.StatusCode, fmt.Errorf("%s: %s", resp.Status, e.Error)
+	}
+	return resp.StatusCode, json.Unmarshal(body, v)
+}
+
+func newClient(server string) client {
+	return client{base: server, http: &http.Client{Timeout: time.Minute}}
+}
+
+func cmdReport(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "income-expenditure" {
+		return fmt.Errorf("report: statement must be income-expenditure (收入支出决算总表)")
+	}
+	fs := newFlags("report")
+	server := serverFlag(fs)
+	ledgerName := fs.String("ledger", "", "ledger, e.g. qingpu-zwb")
+	year := fs.Int("year", 0, "fiscal year")
+	asOf := fs.String("as-of", "", "last effective date counted (default: the year's end)")
+	unit := fs.String("unit", "", "one budget unit (default: all units consolidated)")
+	format := fs.String("format", "text", "text, csv or json")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *ledgerName == "" || (*year == 0 && *asOf == "") {
+		return fmt.Errorf("report: -ledger and -year are required")
+	}
+	q := url.Values{}
+	if *year != 0 {
+		q.Set("year", fmt.Sprint(*year))
+	}
+	if *asOf != "" {
+		q.Set("as_of", *asOf)
+	}
+	if *unit != "" {
+		q.Set("unit", *unit)
+	}
+	var doc report.Document
+	path := "/v1/ledgers/" + url.PathEscape(*ledgerName) + "/statements/income-expenditure?" + q.Encode()
+	if _, err := newClient(*server).get(ctx, path, &doc); err != nil {
+		return err
+	}
+	switch *format {
+	case "text":
+		return report.WriteText(stdout, doc)
+	case "csv":
+		return report.WriteCSV(stdout, doc)
+	case "json":
+		enc := json.NewEncoder(stdout)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		return enc.Encode(doc)
+	}
+	return fmt.Errorf("report: -format %q: expected text, csv or json", *format)
+}
+
+func cmdStatus(ctx context.Context, args []string, stdout io.Writer) (int, error) {
+	fs := newFlags("status")
+	server := serverFlag(fs)
+	ledgerName := fs.String("ledger", "", "ledger")
+	if err := fs.Parse(args); err != nil {
+		return 2, err
+	}
+	if *ledgerName == "" || fs.NArg() != 1 {
+		return 2, fmt.Errorf("status: -ledger L and one event id are required")
+	}
+	var o map[string]any
+	code, err := newClient(*server).get(ctx, "/v1/ledgers/"+url.PathEscape(*ledgerName)+"/events/"+url.PathEscape(fs.Arg(0)), &o)
+	if code == http.StatusNotFound {
+		fmt.Fprintf(stdout, "%s: unknown (never received, or still waiting in the inbox)\n", fs.Arg(0))
+		return 1, nil
+	}
+	if err != nil {
+		return 2, err
+	}
+	switch o["status"] {
+	case "rejected":
+		fmt.Fprintf(stdout, "%s: rejected (%v) at %v: %v\n", fs.Arg(0), o["code"], o["recorded_at"], o["reason"])
+		return 1, nil
+	default:
+		fmt.Fprintf(stdout, "%s: %v, seq %v, recorded %v\n", fs.Arg(0), o["status"], o["seq"], o["recorded_at"])
+	}
+	return 0, nil
+}
+
+func cmdRejections(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlags("rejections")
+	server := serverFlag(fs)
+	ledgerName := fs.String("ledger", "", "ledger")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *ledgerName == "" {
+		return fmt.Errorf("rejections: -ledger is required")
+	}
+	c := newClient(*server)
+	var after uint64
+	n := 0
+	for {
+		var page struct {
+			Rejections []ledger.Rejection `json:"rejections"`
+		}
+		path := fmt.Sprintf("/v1/ledgers/%s/rejections?after=%d&limit=1000", url.PathEscape(*ledgerName), after)
+		if _, err := c.get(ctx, path, &page); err != nil {
+			return err
+		}
+		for _, r := range page.Rejections {
+			fmt.Fprintf(stdout, "%d\t%s\t%s\t%s\t%s\n", r.Number, r.RecordedAt.Format(time.RFC3339), r.ID, r.Code, r.Reason)
+			after = r.Number
+			n++
+		}
+		if len(page.Rejections) < 1000 {
+			break
+		}
+	}
+	if n == 0 {
+		fmt.Fprintln(stdout, "no rejected events")
+	}
+	return nil
+}
+
+func cmdVerify(ctx context.Context, args []string, stdout io.Writer) (int, error) {
+	fs := newFlags("verify")
+	server := serverFlag(fs)
+	dataDir := fs.String("data", "", "verify the log file in this data directory (ledgerd stopped)")
+	ledgerName := fs.String("ledger", "", "ledger")
+	if err := fs.Parse(args); err != nil {
+		return 2, err
+	}
+	if *ledgerName == "" {
+		return 2, fmt.Errorf("verify: -ledger is required")
+	}
+	var events uint64
+	var head string
+	if *dataDir != "" {
+		l, err := ledger.Open(filepath.Join(*dataDir, "ledger.db"), ledger.Options{ReadOnly: true})
+		if err != nil {
+			return 2, err
+		}
+		defer l.Close()
+		v, err := l.Verify(ctx, *ledgerName)
+		if errors.Is(err, ledger.ErrChainBroken) {
+			fmt.Fprintf(stdout, "%s: NOT VERIFIED after %d events: %v\n", *ledgerName, v.Events, err)
+			return 1, nil
+		}
+		if err != nil {
+			return 2, err
+		}
+		events, head = v.Events, v.HeadHex
+	} else {
+		var v struct {
+			Events uint64 `json:"events"`
+			Head   string `json:"head"`
+		}
+		code, err := newClient(*server).get(ctx, "/v1/ledgers/"+url.PathEscape(*ledgerName)+"/verify", &v)
+		if code == http.StatusConflict {
+			fmt.Fprintf(stdout, "%s: NOT VERIFIED: %v\n", *ledgerName, err)
+			return 1, nil
+		}
+		if err != nil {
+			return 2, err
+		}
+		events, head = v.Events, v.Head
+	}
+	fmt.Fprintf(stdout, "%s: verified %d events; head %s\n", *ledgerName, events, head)
+	return 0, nil
+}
