@@ -365,7 +365,7 @@ func (w *writeTx) apply(s *Submission) (Outcome, error) {
 				Expected: fmt.Sprintf("a new id: this id was accepted at seq %d with different content", seq),
 			})
 		}
-		return Outcome{Ledger: ledgerName, ID: e.ID, Status: Duplicate, Seq: seq, RecordedAt: r.RecordedAt}, nil
+		return Outcome{Ledger: ledgerName, ID: e.ID, Status: Duplicate, Seq: seq, RecordedAt: r.RecordedAt, Via: s.Via}, nil
 	}
 	h.seq++
 	if w.now > h.recordedAt {
@@ -386,7 +386,7 @@ func (w *writeTx) apply(s *Submission) (Outcome, error) {
 		return Outcome{}, fmt.Errorf("append %s: %w", e.ID, err)
 	}
 	w.heads[ledgerName] = h
-	return Outcome{Ledger: ledgerName, ID: e.ID, Status: Accepted, Seq: h.seq, RecordedAt: time.Unix(0, h.recordedAt)}, nil
+	return Outcome{Ledger: ledgerName, ID: e.ID, Status: Accepted, Seq: h.seq, RecordedAt: time.Unix(0, h.recordedAt), Via: s.Via}, nil
 }
 
 func (w *writeTx) reject(ledgerName string, s *Submission, cause error) (Outcome, error) {
@@ -424,7 +424,7 @@ func (w *writeTx) reject(ledgerName string, s *Submission, cause error) (Outcome
 	}
 	w.heads[ledgerName] = h
 	return Outcome{Ledger: ledgerName, ID: id, Status: Rejected, Seq: rj.Number, RecordedAt: rj.RecordedAt,
-		Code: rj.Code, Reason: rj.Reason}, nil
+		Code: rj.Code, Reason: rj.Reason, Via: s.Via}, nil
 }
 
 // ledger returns the bucket and current head of a ledger, creating it on

@@ -34,4 +34,8 @@ type Outcome struct {
 	// Code and Reason say why an event was rejected.
 	Code   events.Code `json:"code,omitempty"`
 	Reason string      `json:"reason,omitempty"`
+	// Via is the way the event came in (Submission.Via), so that a publisher
+	// watching the outcome subject can tell its inbox outcomes from the
+	// answers to requests.
+	Via string `json:"via,omitempty"`
 }

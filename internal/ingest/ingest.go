@@ -39,6 +39,11 @@ type Config struct {
 	// Batch is the most inbox messages fetched and committed together
 	// (default 1000).
 	Batch int
+	// AckWait is how long JetStream waits for an ack before redelivering
+	// (default 10s). After a crash, messages the dead ledgerd had fetched
+	// come back after this long; the ledger's id index makes the redelivery
+	// harmless, so short is better than long.
+	AckWait time.Duration
 	// MaxRequests bounds append requests in flight (default 4096); they
 	// wait for the commit concurrently, which is what lets many requests
 	// share one transaction.
@@ -69,6 +74,9 @@ func Start(ctx context.Context, cfg Config) (*Ingester, error) {
 	if cfg.Batch <= 0 {
 		cfg.Batch = 1000
 	}
+	if cfg.AckWait <= 0 {
+		cfg.AckWait = 10 * time.Second
+	}
 	if cfg.MaxRequests <= 0 {
 		cfg.MaxRequests = 4096
 	}
@@ -95,7 +103,7 @@ func Start(ctx context.Context, cfg Config) (*Ingester, error) {
 	cons, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
 		Durable:       ConsumerName,
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       time.Minute,
+		AckWait:       cfg.AckWait,
 		MaxAckPending: 4 * cfg.Batch,
 	})
 	if err != nil {

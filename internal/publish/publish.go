@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -45,9 +46,9 @@ type Line struct {
 
 // Summary counts the outcomes of a file.
 type Summary struct {
-	Lines                                     []Line
+	Lines                                      []Line
 	Accepted, Duplicates, Rejected, Unresolved int
-	Elapsed                                   time.Duration
+	Elapsed                                    time.Duration
 }
 
 // File publishes every non-empty line of r and waits for the outcomes.
@@ -74,82 +75,69 @@ func File(ctx context.Context, nc *nats.Conn, r io.Reader, opts Options) (*Summa
 	defer sub.Unsubscribe()
 	_ = sub.SetPendingLimits(-1, -1)
 
-	// Lines waiting for an outcome, per ledger and id, oldest first: the
-	// inbox keeps publish order, so outcomes of one id arrive in line order.
-	waiting := map[[2]string][]int{}
-	for i := range lines {
-		k := [2]string{lines[i].Ledger, lines[i].ID}
-		waiting[k] = append(waiting[k], i)
-	}
-	unresolved := len(lines)
-	resolve := func(o ledger.Outcome) {
-		k := [2]string{o.Ledger, o.ID}
-		q := waiting[k]
-		if len(q) == 0 {
-			return // another publisher's event
-		}
-		lines[q[0]].Outcome, lines[q[0]].Resolved = o, true
-		waiting[k] = q[1:]
-		unresolved--
-	}
-
-	var resubmit []int
 	futures := make([]jetstream.PubAckFuture, len(lines))
 	for i := range lines {
 		m := nats.NewMsg(ingest.InboxSubject(lines[i].Ledger))
 		m.Header.Set(jetstream.MsgIDHeader, lines[i].ID)
 		m.Data = payloads[i]
-		if futures[i], err = js.PublishMsgAsync(m); err != nil {
+		if futures[i], err = publishAsync(ctx, js, m); err != nil {
 			return nil, fmt.Errorf("publish line %d: %w", lines[i].Number, err)
 		}
 	}
+	// Lines waiting for an inbox outcome, per ledger and id, oldest first:
+	// the inbox keeps publish order, so outcomes of one id arrive in line
+	// order. Lines JetStream dropped inside its Msg-Id window never reach
+	// the inbox consumer; they are asked of the ledger directly afterwards.
+	waiting := map[[2]string][]int{}
+	var resubmit []int
 	for i, f := range futures {
 		select {
 		case ack := <-f.Ok():
 			if ack.Duplicate {
-				// JetStream dropped it inside its Msg-Id window; let the
-				// ledger itself say whether it is the same event.
 				resubmit = append(resubmit, i)
+				continue
 			}
+			k := [2]string{lines[i].Ledger, lines[i].ID}
+			waiting[k] = append(waiting[k], i)
 		case err := <-f.Err():
 			return nil, fmt.Errorf("publish line %d: %w", lines[i].Number, err)
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
 	}
-	// Lines JetStream dropped as duplicates will never produce an inbox
-	// outcome: take them off the waiting queues and ask the ledger directly.
-	for _, i := range resubmit {
-		k := [2]string{lines[i].Ledger, lines[i].ID}
-		q := waiting[k]
-		for j, n := range q {
-			if n == i {
-				waiting[k] = append(q[:j:j], q[j+1:]...)
-				break
-			}
-		}
-		o, err := request(ctx, nc, lines[i].Ledger, lines[i].ID, payloads[i])
-		if err != nil {
-			return nil, fmt.Errorf("publish line %d: %w", lines[i].Number, err)
-		}
-		lines[i].Outcome, lines[i].Resolved = o, true
-		unresolved--
-	}
-
+	unresolved := len(lines) - len(resubmit)
 	deadline := time.NewTimer(opts.Wait)
 	defer deadline.Stop()
 	for unresolved > 0 {
 		select {
 		case m := <-outcomes:
 			var o ledger.Outcome
-			if json.Unmarshal(m.Data, &o) == nil {
-				resolve(o)
+			if json.Unmarshal(m.Data, &o) != nil || o.Via != "inbox" {
+				continue // answers to requests are read from their replies
 			}
+			k := [2]string{o.Ledger, o.ID}
+			q := waiting[k]
+			if len(q) == 0 {
+				continue // another publisher's event
+			}
+			lines[q[0]].Outcome, lines[q[0]].Resolved = o, true
+			waiting[k] = q[1:]
+			unresolved--
 		case <-deadline.C:
 			unresolved = 0
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
+	}
+	// Only now, with the earlier lines of each id settled, ask about the
+	// dropped ones: the ledger then judges them in file order (the same
+	// content is a Duplicate, different content an id conflict).
+	for _, i := range resubmit {
+		o, err := request(ctx, nc, lines[i].Ledger, lines[i].ID, payloads[i])
+		if err != nil {
+			return nil, fmt.Errorf("publish line %d: %w", lines[i].Number, err)
+		}
+		lines[i].Outcome, lines[i].Resolved = o, true
 	}
 	s := &Summary{Lines: lines, Elapsed: time.Since(start)}
 	for _, l := range lines {
@@ -165,6 +153,22 @@ func File(ctx context.Context, nc *nats.Conn, r io.Reader, opts Options) (*Summa
 		}
 	}
 	return s, nil
+}
+
+// publishAsync publishes with JetStream's async window as flow control:
+// when too many acks are outstanding, wait for them and go on.
+func publishAsync(ctx context.Context, js jetstream.JetStream, m *nats.Msg) (jetstream.PubAckFuture, error) {
+	for {
+		f, err := js.PublishMsgAsync(m)
+		if !errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
+			return f, err
+		}
+		select {
+		case <-js.PublishAsyncComplete():
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }
 
 // request sends one event on the append subject and returns the outcome.

@@ -39,6 +39,9 @@ type Config struct {
 	// Demo publishes the sample ledger through NATS once started.
 	Demo   bool
 	Logger *slog.Logger
+	// InboxAckWait is how long JetStream waits before redelivering an inbox
+	// message ledgerd fetched but did not ack (default 10s).
+	InboxAckWait time.Duration
 	// NoSync disables fsync of the log; for benchmarks only.
 	NoSync bool
 }
@@ -96,7 +99,7 @@ func Start(ctx context.Context, cfg Config) (s *Service, err error) {
 	if err != nil {
 		return s, err
 	}
-	s.in, err = ingest.Start(ctx, ingest.Config{Conn: s.nc, Log: s.log, Catalog: cat, Logger: cfg.Logger})
+	s.in, err = ingest.Start(ctx, ingest.Config{Conn: s.nc, Log: s.log, Catalog: cat, Logger: cfg.Logger, AckWait: cfg.InboxAckWait})
 	if err != nil {
 		return s, err
 	}

@@ -35,7 +35,9 @@ type Payload struct {
 // Decode decodes and validates p. The submission always goes to the log:
 // either with a valid event or with the reason it was refused.
 func Decode(p Payload, cat *events.Catalog) ledger.Submission {
-	s := ledger.Submission{Ledger: p.Ledger, ID: p.MsgID, Via: p.Via}
+	// Raw references the payload (no copy) so that a rejection decided later,
+	// in the log (an id conflict), is still kept with its evidence.
+	s := ledger.Submission{Ledger: p.Ledger, ID: p.MsgID, Via: p.Via, Raw: p.Data}
 	var e events.Event
 	var err error
 	if IsProtobuf(p.ContentType) {
@@ -55,7 +57,6 @@ func Decode(p Payload, cat *events.Catalog) ledger.Submission {
 	}
 	if err != nil {
 		s.Err = err
-		s.Raw = p.Data
 		return s
 	}
 	s.Event = e
