@@ -83,7 +83,9 @@ func (a *jsonAmount) UnmarshalJSON(b []byte) error {
 // DecodeJSON decodes one event from its JSON form. It checks the form (JSON
 // syntax, known fields, exactly one body, parsable amounts, dates and enum
 // values); Validate checks the rules and the catalog. Errors are
-// *ValidationError.
+// *ValidationError; when the envelope could be read, the returned event
+// still carries it (id, ledger, ...) so that the rejection can be filed
+// under the event's id.
 func DecodeJSON(data []byte) (Event, error) {
 	var j jsonEvent
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -101,7 +103,7 @@ func DecodeJSON(data []byte) (Event, error) {
 	if j.Date != "" {
 		d, err := ParseDate(j.Date)
 		if err != nil {
-			return Event{}, invalid(CodeInvalidDate, "date", j.Date, "a real calendar date as YYYY-MM-DD")
+			return e, invalid(CodeInvalidDate, "date", j.Date, "a real calendar date as YYYY-MM-DD")
 		}
 		e.Date = d
 	}
@@ -137,11 +139,11 @@ func DecodeJSON(data []byte) (Event, error) {
 	}
 	switch {
 	case len(bodies) == 0:
-		return Event{}, invalid(CodeMissingBody, "body", "", "exactly one body: "+kindList())
+		return e, invalid(CodeMissingBody, "body", "", "exactly one body: "+kindList())
 	case len(bodies) > 1:
-		return Event{}, invalid(CodeMultipleBodies, "body", "", "exactly one body per event, not "+strconv.Itoa(len(bodies)))
+		return e, invalid(CodeMultipleBodies, "body", "", "exactly one body per event, not "+strconv.Itoa(len(bodies)))
 	case err != nil:
-		return Event{}, firstValidation(err)
+		return e, firstValidation(err)
 	}
 	e.Body = bodies[0]
 	return e, nil

@@ -108,4 +108,6 @@ func TestCrashMidIngest(t *testing.T) {
 	}
 }
 
-func isNotFound(err error) bool { return err != nil && strings.Contains(err.Error(), ledger.ErrNotFound.Error()) }
+func isNotFound(err error) bool {
+	return err != nil && strings.Contains(err.Error(), ledger.ErrNotFound.Error())
+}

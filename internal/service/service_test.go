@@ -24,10 +24,10 @@ import (
 	"github.com/budgetledger/budgetledger/internal/ingest"
 	"github.com/budgetledger/budgetledger/internal/publish"
 	"github.com/budgetledger/budgetledger/internal/report"
+	"github.com/budgetledger/budgetledger/internal/service"
 	"github.com/budgetledger/budgetledger/internal/wire"
 	"github.com/budgetledger/budgetledger/ledger"
 	"github.com/budgetledger/budgetledger/projections"
-	"github.com/budgetledger/budgetledger/internal/service"
 )
 
 // startService runs the whole ledgerd (embedded NATS with JetStream, bbolt
