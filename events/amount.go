@@ -2,6 +2,7 @@ package events
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/shopspring/decimal"
 )
@@ -18,8 +19,11 @@ const MaxAmount Amount = 100_000_000_000_000 - 1
 // ParseAmount parses a decimal number of 元 with at most two decimal places,
 // positive and at most MaxAmount. The error is a *ValidationError naming field.
 func ParseAmount(field, s string) (Amount, error) {
+	if s == "" {
+		return 0, invalid(CodeMissingField, field, "", "an amount in 元 such as 1234.56")
+	}
 	d, err := decimal.NewFromString(s)
-	if err != nil || s == "" || !plainDecimal(s) {
+	if err != nil || !plainDecimal(s) {
 		return 0, invalid(CodeInvalidAmount, field, s, "a decimal number of 元 such as 1234.56")
 	}
 	if !d.Equal(d.Round(2)) {
@@ -35,22 +39,14 @@ func ParseAmount(field, s string) (Amount, error) {
 	return Amount(fen.IntPart()), nil
 }
 
-// plainDecimal accepts digits with an optional sign and one decimal point:
-// no exponent, no thousands separators, no spaces.
+// plainDecimal accepts the documented form: digits, optionally a point
+// followed by digits, optionally a leading minus (so that a negative amount
+// gets the clearer "not positive" error). No plus sign, exponent, thousands
+// separator or space, and digits on both sides of the point.
 func plainDecimal(s string) bool {
-	dot, digits := false, 0
-	for i, c := range s {
-		switch {
-		case c >= '0' && c <= '9':
-			digits++
-		case c == '.' && !dot:
-			dot = true
-		case (c == '-' || c == '+') && i == 0:
-		default:
-			return false
-		}
-	}
-	return digits > 0
+	s = strings.TrimPrefix(s, "-")
+	intPart, frac, hasDot := strings.Cut(s, ".")
+	return allDigits(intPart) && (!hasDot || allDigits(frac))
 }
 
 // String prints the amount in 元 with exactly two decimals, e.g. "1234.50".

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 )
 
 // The binary form is how the log stores an event and what its content hash
@@ -95,7 +96,11 @@ func (e *Event) UnmarshalBinary(data []byte) error {
 	out.Ledger = d.string()
 	out.Unit = d.string()
 	out.FiscalYear = int(d.varint())
-	out.Date = Date(d.varint())
+	date := d.varint()
+	if date != int64(int32(date)) {
+		d.err = fmt.Errorf("date %d out of range", date)
+	}
+	out.Date = Date(date)
 	out.Source = d.string()
 	out.Voucher = d.string()
 	out.Memo = d.string()
@@ -152,6 +157,8 @@ func (d *decoder) byte() byte {
 	return c
 }
 
+// varint reads a signed varint in its shortest encoding: the binary form is
+// canonical, so a padded encoding of the same number is not the same event.
 func (d *decoder) varint() int64 {
 	if d.err != nil {
 		return 0
@@ -161,9 +168,18 @@ func (d *decoder) varint() int64 {
 		d.fail()
 		return 0
 	}
+	if n != varintLen(uint64(v)<<1^uint64(v>>63)) {
+		d.err = errNonCanonical
+		return 0
+	}
 	d.b = d.b[n:]
 	return v
 }
+
+var errNonCanonical = errors.New("non-canonical varint")
+
+// varintLen is the length of the shortest uvarint encoding of u.
+func varintLen(u uint64) int { return (bits.Len64(u|1) + 6) / 7 }
 
 func (d *decoder) string() string {
 	if d.err != nil {
@@ -172,6 +188,10 @@ func (d *decoder) string() string {
 	n, k := binary.Uvarint(d.b)
 	if k <= 0 || n > uint64(len(d.b)-k) {
 		d.fail()
+		return ""
+	}
+	if k != varintLen(n) {
+		d.err = errNonCanonical
 		return ""
 	}
 	s := string(d.b[k : k+int(n)])

@@ -88,13 +88,20 @@ func (a *jsonAmount) UnmarshalJSON(b []byte) error {
 // under the event's id.
 func DecodeJSON(data []byte) (Event, error) {
 	var j jsonEvent
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 || data[0] != '{' {
+		return Event{}, invalid(CodeMalformedJSON, "event", "", "one JSON object per line, starting with {")
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&j); err != nil {
 		return Event{}, jsonError(data, err)
 	}
-	if dec.More() {
-		return Event{}, invalid(CodeMalformedJSON, "event", "", "exactly one JSON object per event (one per line)")
+	if int(dec.InputOffset()) != len(data) {
+		return Event{}, invalid(CodeMalformedJSON, "event", "", "exactly one JSON object per event (one per line), with nothing after it")
+	}
+	if err := checkKeys(data); err != nil {
+		return Event{}, err
 	}
 	e := Event{
 		ID: j.ID, Ledger: j.Ledger, Unit: j.Unit, FiscalYear: j.FiscalYear,
@@ -218,12 +225,12 @@ func jsonError(data []byte, err error) error {
 		return invalid(CodeInvalidField, field, "JSON "+te.Value, "a "+jsonTypeName(te.Type.Kind().String()))
 	}
 	msg := err.Error()
-	if name, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-		name, _ = strconv.Unquote(name)
-		if unknownBody(data, name) {
-			return invalid(CodeUnknownBody, name, "", "exactly one known body: "+kindList())
+	if strings.HasPrefix(msg, "json: unknown field ") {
+		// The JSON is well formed (the decoder checks syntax first); let
+		// checkKeys name the field with its full path.
+		if kerr := checkKeys(data); kerr != nil {
+			return kerr
 		}
-		return invalid(CodeUnknownField, name, "", "only the fields of the event format (see the README)")
 	}
 	return invalid(CodeMalformedJSON, "event", "", "one JSON object ("+msg+")")
 }
@@ -238,17 +245,6 @@ func jsonTypeName(kind string) string {
 		return "JSON object"
 	}
 	return kind
-}
-
-// unknownBody reports whether the unknown top-level key name holds an
-// object, i.e. looks like a body kind this ledger does not know.
-func unknownBody(data []byte, name string) bool {
-	var top map[string]json.RawMessage
-	if json.Unmarshal(data, &top) != nil {
-		return false
-	}
-	v := bytes.TrimSpace(top[name])
-	return len(v) > 0 && v[0] == '{'
 }
 
 // MarshalJSON writes e in its JSON form with the wire codes.

@@ -73,7 +73,7 @@ func ValidateID(id string) error {
 		return invalid(CodeMissingField, "id", "", "a publisher-chosen unique id: "+want)
 	}
 	if len(id) > MaxIDLen {
-		return invalid(CodeInvalidID, "id", id[:32]+"…", want)
+		return invalid(CodeInvalidID, "id", truncate(id, 32), want)
 	}
 	for _, c := range id {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-') {
@@ -113,7 +113,7 @@ func checkText(field, s string, max int, required bool) error {
 		return invalid(CodeInvalidField, field, "", "UTF-8 text")
 	}
 	if utf8.RuneCountInString(s) > max {
-		return invalid(CodeInvalidField, field, string([]rune(s)[:16])+"…", "at most "+strconv.Itoa(max)+" characters")
+		return invalid(CodeInvalidField, field, truncate(s, 16), "at most "+strconv.Itoa(max)+" characters")
 	}
 	for _, c := range s {
 		if unicode.IsControl(c) && !(field == "memo" && c == '\n') {

@@ -120,7 +120,7 @@ func BenchmarkFoldIncomeExpenditure(b *testing.B) {
 	evs := sampleEvents(b)
 	// Repeat the sample to a ledger of 100k events.
 	big := make([]events.Event, 0, 100_000)
-	for len(big) < cap(big) {
+	for len(big) < 100_000 {
 		big = append(big, evs...)
 	}
 	f := projections.Filter{Ledger: budgetledger.SampleLedgerName, FiscalYear: 2020}

@@ -1,0 +1,199 @@
+package events
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+)
+
+// encoding/json is lenient where an import format must not be: it matches
+// keys case-insensitively ("Expenditure"), lets a repeated key silently
+// replace the first (two "expenditure" bodies, the last wins), and names an
+// unknown key without saying where it is. checkKeys walks the object once
+// more, in a single pass without allocations for well-formed events, and
+// rejects all three with the key's dotted path.
+
+// knownKeys lists the exact keys of the envelope (under "") and of each
+// body (under the body's key), read from the JSON struct tags so that the
+// two can never disagree.
+var knownKeys = func() map[string]map[string]bool {
+	m := map[string]map[string]bool{"": {}}
+	t := reflect.TypeFor[jsonEvent]()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		m[""][name] = true
+		if f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct {
+			body := map[string]bool{}
+			for j := range f.Type.Elem().NumField() {
+				n, _, _ := strings.Cut(f.Type.Elem().Field(j).Tag.Get("json"), ",")
+				body[n] = true
+			}
+			m[name] = body
+		}
+	}
+	return m
+}()
+
+// checkKeys validates the keys of the JSON object at the start of data,
+// which encoding/json has already found syntactically valid.
+func checkKeys(data []byte) error {
+	s := keyScanner{b: data}
+	return s.object("", 0)
+}
+
+type keyScanner struct {
+	b []byte
+	i int
+}
+
+var errMalformed = invalid(CodeMalformedJSON, "event", "", "one JSON object per line")
+
+func (s *keyScanner) ws() {
+	for s.i < len(s.b) && (s.b[s.i] == ' ' || s.b[s.i] == '\t' || s.b[s.i] == '\n' || s.b[s.i] == '\r') {
+		s.i++
+	}
+}
+
+// object scans an object whose keys must be those of knownKeys[path]; at
+// depth 0 the values of body keys are scanned as objects in turn.
+func (s *keyScanner) object(path string, depth int) error {
+	s.ws()
+	if s.i >= len(s.b) || s.b[s.i] != '{' {
+		return errMalformed
+	}
+	s.i++
+	known := knownKeys[path]
+	var seen [16]string
+	nseen := 0
+	for {
+		s.ws()
+		if s.i < len(s.b) && s.b[s.i] == '}' {
+			s.i++
+			return nil
+		}
+		key, ok := s.str()
+		if !ok {
+			return errMalformed
+		}
+		field := key
+		if path != "" {
+			field = path + "." + key
+		}
+		if key == "" {
+			field = path + "(empty key)"
+		}
+		s.ws()
+		if s.i >= len(s.b) || s.b[s.i] != ':' {
+			return errMalformed
+		}
+		s.i++
+		s.ws()
+		isObject := s.i < len(s.b) && s.b[s.i] == '{'
+		if !known[key] {
+			if depth == 0 && isObject {
+				return invalid(CodeUnknownBody, field, "", "exactly one known body: "+kindList())
+			}
+			return invalid(CodeUnknownField, field, "", "only the fields of the event format, which are case-sensitive (see the README)")
+		}
+		for _, k := range seen[:min(nseen, len(seen))] {
+			if k == key {
+				return invalid(CodeInvalidField, field, "", "each field once; this one appears twice")
+			}
+		}
+		if nseen < len(seen) {
+			seen[nseen] = key
+		}
+		nseen++
+		if _, body := knownKeys[key]; body && depth == 0 && isObject {
+			if err := s.object(key, 1); err != nil {
+				return err
+			}
+		} else if !s.skip() {
+			return errMalformed
+		}
+		s.ws()
+		if s.i < len(s.b) && s.b[s.i] == ',' {
+			s.i++
+		}
+	}
+}
+
+// str scans a string and returns its value.
+func (s *keyScanner) str() (string, bool) {
+	if s.i >= len(s.b) || s.b[s.i] != '"' {
+		return "", false
+	}
+	start := s.i
+	s.i++
+	escaped := false
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case '\\':
+			escaped = true
+			s.i += 2
+			continue
+		case '"':
+			s.i++
+			raw := s.b[start+1 : s.i-1]
+			if !escaped {
+				return string(raw), true
+			}
+			var v string
+			if json.Unmarshal(s.b[start:s.i], &v) != nil {
+				return "", false
+			}
+			return v, true
+		}
+		s.i++
+	}
+	return "", false
+}
+
+// skip scans over any JSON value.
+func (s *keyScanner) skip() bool {
+	s.ws()
+	if s.i >= len(s.b) {
+		return false
+	}
+	switch s.b[s.i] {
+	case '"':
+		_, ok := s.str()
+		return ok
+	case '{', '[':
+		depth := 0
+		for s.i < len(s.b) {
+			switch s.b[s.i] {
+			case '"':
+				if _, ok := s.str(); !ok {
+					return false
+				}
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					s.i++
+					return true
+				}
+			}
+			s.i++
+		}
+		return false
+	default:
+		for s.i < len(s.b) && !strings.ContainsRune(",}] \t\r\n", rune(s.b[s.i])) {
+			s.i++
+		}
+		return true
+	}
+}
+
+// truncate cuts s to at most n runes for an error message.
+func truncate(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
