@@ -196,4 +196,3 @@ func truncate(s string, n int) string {
 	}
 	return s
 }
-
