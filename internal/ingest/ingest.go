@@ -44,6 +44,9 @@ type Config struct {
 	// come back after this long; the ledger's id index makes the redelivery
 	// harmless, so short is better than long.
 	AckWait time.Duration
+	// Replicas is the inbox stream's replica count: 1 on the embedded
+	// server, 3 on a production cluster so the inbox survives a node.
+	Replicas int
 	// MaxRequests bounds append requests in flight (default 4096); they
 	// wait for the commit concurrently, which is what lets many requests
 	// share one transaction.
@@ -96,6 +99,7 @@ func Start(ctx context.Context, cfg Config) (*Ingester, error) {
 		// the ledger committed it; the ledger is the system of record.
 		Retention:  jetstream.WorkQueuePolicy,
 		Duplicates: DuplicateWindow,
+		Replicas:   max(cfg.Replicas, 1),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ingest: create stream %s: %w", StreamName, err)

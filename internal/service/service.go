@@ -39,6 +39,8 @@ type Config struct {
 	// Demo publishes the sample ledger through NATS once started.
 	Demo   bool
 	Logger *slog.Logger
+	// InboxReplicas is the inbox stream's replica count on a NATS cluster.
+	InboxReplicas int
 	// InboxAckWait is how long JetStream waits before redelivering an inbox
 	// message ledgerd fetched but did not ack (default 10s).
 	InboxAckWait time.Duration
@@ -99,7 +101,7 @@ func Start(ctx context.Context, cfg Config) (s *Service, err error) {
 	if err != nil {
 		return s, err
 	}
-	s.in, err = ingest.Start(ctx, ingest.Config{Conn: s.nc, Log: s.log, Catalog: cat, Logger: cfg.Logger, AckWait: cfg.InboxAckWait})
+	s.in, err = ingest.Start(ctx, ingest.Config{Conn: s.nc, Log: s.log, Catalog: cat, Logger: cfg.Logger, AckWait: cfg.InboxAckWait, Replicas: cfg.InboxReplicas})
 	if err != nil {
 		return s, err
 	}
