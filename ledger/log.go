@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -63,13 +64,19 @@ type Options struct {
 // it is durable. The writer ends when Close cancels it; Close waits for it
 // before closing the file, so no goroutine outlives Close.
 type Log struct {
-	db     *bolt.DB
-	opts   Options
-	reqs   chan *request
-	quit   chan struct{}
-	wg     sync.WaitGroup
-	closed sync.Once
-	log    *slog.Logger
+	db   *bolt.DB
+	opts Options
+	reqs chan *request
+	quit chan struct{}
+	wg   sync.WaitGroup
+	log  *slog.Logger
+
+	// mu orders sends on reqs before Close: Append sends holding the read
+	// lock and only while closed is false, so once Close has set closed
+	// (under the write lock) no request can be queued that the writer's
+	// final drain would miss.
+	mu     sync.RWMutex
+	closed atomic.Bool
 
 	heads map[string]head // owned by the writer goroutine
 }
@@ -168,6 +175,9 @@ func initFormat(db *bolt.DB, readOnly bool) error {
 	check := func(tx *bolt.Tx) error {
 		m := tx.Bucket(bucketMeta)
 		if m == nil {
+			if readOnly {
+				return fmt.Errorf("%w: not a ledger log (no meta bucket)", ErrFormat)
+			}
 			return nil
 		}
 		if v := m.Get(keyFormat); string(v) != formatVersion {
@@ -200,13 +210,16 @@ func initFormat(db *bolt.DB, readOnly bool) error {
 // get ErrClosed (their events may or may not have been committed; a retry is
 // safe).
 func (l *Log) Close() error {
-	var err error
-	l.closed.Do(func() {
-		close(l.quit)
-		l.wg.Wait()
-		err = l.db.Close()
-	})
-	return err
+	l.mu.Lock()
+	if l.closed.Load() {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed.Store(true)
+	l.mu.Unlock()
+	close(l.quit)
+	l.wg.Wait()
+	return l.db.Close()
 }
 
 // Append submits events and waits until they are durably recorded, returning
@@ -217,20 +230,26 @@ func (l *Log) Append(ctx context.Context, subs ...Submission) ([]Outcome, error)
 	if l.opts.ReadOnly {
 		return nil, fmt.Errorf("append: log opened read-only")
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	r := &request{subs: subs, done: make(chan struct{})}
-	select {
-	case l.reqs <- r:
-	case <-l.quit:
+	l.mu.RLock()
+	if l.closed.Load() {
+		l.mu.RUnlock()
 		return nil, ErrClosed
-	case <-ctx.Done():
-		return nil, ctx.Err()
 	}
 	select {
+	case l.reqs <- r:
+	case <-ctx.Done():
+		l.mu.RUnlock()
+		return nil, ctx.Err()
+	}
+	l.mu.RUnlock()
+	// The writer always answers a queued request: by its commit, or with
+	// ErrClosed from its final drain.
+	select {
 	case <-r.done:
-		return r.outcomes, r.err
-	case <-l.quit:
-		// The writer finishes the transaction it is in before it exits.
-		<-r.done
 		return r.outcomes, r.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
@@ -298,7 +317,7 @@ func (l *Log) commit(batch []*request) {
 		return nil
 	})
 	if err != nil {
-		l.log.Error("commit failed; nothing in this batch was recorded", "events", len(batch), "err", err)
+		l.log.Error("commit failed; nothing in this batch was recorded", "requests", len(batch), "err", err)
 		for _, r := range batch {
 			r.outcomes = nil
 			r.err = fmt.Errorf("commit: %w", err)
@@ -403,9 +422,12 @@ func (w *writeTx) reject(ledgerName string, s *Submission, cause error) (Outcome
 	if len(raw) > maxRawKept {
 		raw = raw[:maxRawKept]
 	}
+	if w.now > h.recordedAt {
+		h.recordedAt = w.now // recorded times never decrease, rejections included
+	}
 	rj := Rejection{
 		Number: h.rejects, Ledger: ledgerName, ID: id, Code: events.CodeOf(cause), Reason: cause.Error(),
-		RecordedAt: time.Unix(0, w.now).UTC(), Via: s.Via, Raw: raw,
+		RecordedAt: time.Unix(0, h.recordedAt).UTC(), Via: s.Via, Raw: raw,
 	}
 	if rj.Code == "" {
 		rj.Code = "internal"

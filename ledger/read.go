@@ -42,6 +42,9 @@ func decodeRecord(seq uint64, v []byte, withEvent bool) (Record, error) {
 
 // Ledgers lists the ledgers that have any event or rejection, sorted.
 func (l *Log) Ledgers() ([]string, error) {
+	if l.closed.Load() {
+		return nil, ErrClosed
+	}
 	var names []string
 	err := l.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketLedgers).ForEachBucket(func(k []byte) error {
@@ -67,6 +70,9 @@ func (l *Log) Len(ledgerName string) (uint64, error) {
 // view runs fn on a ledger's bucket in a read transaction; ErrNotFound when
 // the ledger does not exist.
 func (l *Log) view(ledgerName string, fn func(*bolt.Bucket) error) error {
+	if l.closed.Load() {
+		return ErrClosed
+	}
 	return l.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketLedgers).Bucket([]byte(ledgerName))
 		if b == nil {
@@ -112,7 +118,7 @@ func (l *Log) Events(ctx context.Context, ledgerName string, errp *error) func(y
 			}
 			return nil
 		})
-		if err != nil && err != stop {
+		if err != nil && err != stop && errp != nil {
 			*errp = err
 		}
 	}
