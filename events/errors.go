@@ -51,11 +51,13 @@ type ValidationError struct {
 	Expected string // what would have been accepted
 }
 
+// Error is the reason as a publisher reads it; the code travels beside it
+// (Outcome.Code), so it is not repeated here.
 func (e *ValidationError) Error() string {
 	if e.Value == "" {
-		return fmt.Sprintf("%s: %s: expected %s", e.Field, e.Code, e.Expected)
+		return fmt.Sprintf("%s: expected %s", e.Field, e.Expected)
 	}
-	return fmt.Sprintf("%s: %s: got %q, expected %s", e.Field, e.Code, e.Value, e.Expected)
+	return fmt.Sprintf("%s: got %q, expected %s", e.Field, e.Value, e.Expected)
 }
 
 // Unwrap lets errors.Is(err, ErrInvalid) match.

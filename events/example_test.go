@@ -53,5 +53,5 @@ func ExampleParseAmount() {
 	// Output:
 	// 1234.50 123450 <nil>
 	// amount_precision
-	// expenditure.amount: amount_precision: got "12.345", expected an amount in 元 with at most 2 decimal places (分)
+	// expenditure.amount: got "12.345", expected an amount in 元 with at most 2 decimal places (分)
 }

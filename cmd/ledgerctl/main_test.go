@@ -1,0 +1,86 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/budgetledger/budgetledger"
+	"github.com/budgetledger/budgetledger/internal/service"
+)
+
+// TestCommands drives ledgerctl against a real ledgerd (embedded NATS,
+// bbolt file) the way an operator would.
+func TestCommands(t *testing.T) {
+	dir := t.TempDir()
+	s, err := service.Start(context.Background(), service.Config{DataDir: filepath.Join(dir, "data"), HTTPAddr: "127.0.0.1:0", NATSListen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	server := "http://" + s.HTTPAddr()
+	ctl := func(args ...string) (int, string) {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), args, &out, &errOut)
+		return code, out.String() + errOut.String()
+	}
+
+	file := filepath.Join(dir, "events.jsonl")
+	bad := `{"id":"bad-amount","ledger":"qingpu-zwb","unit":"本级","fiscal_year":2020,"date":"2020-03-01","source":"s","voucher":"v",` +
+		`"expenditure":{"functional":"2019999","economic":"30201","kind":"basic","fund":"general_budget","amount":"12.345"}}`
+	if err := os.WriteFile(file, append(bytes.Clone(budgetledger.SampleLedger), []byte(bad+"\n")...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out := ctl("publish", "-nats", s.NATSURL(), file)
+	if code != 1 || !strings.Contains(out, "accepted   684") || !strings.Contains(out, "rejected   1") ||
+		!strings.Contains(out, "line 685  bad-amount  rejected  amount_precision") {
+		t.Errorf("publish: exit %d\n%s", code, out)
+	}
+	code, out = ctl("publish", "-nats", s.NATSURL(), file)
+	if code != 1 || !strings.Contains(out, "duplicates 684") {
+		t.Errorf("publish again: exit %d\n%s", code, out)
+	}
+
+	code, out = ctl("report", "income-expenditure", "-server", server, "-ledger", "qingpu-zwb", "-year", "2020")
+	for _, want := range []string{"收入支出决算总表", "一、一般公共预算财政拨款收入", "4,096.66", "本年支出合计", "4,638.73", "年末结转和结余", "146.35"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("report lacks %q (exit %d):\n%s", want, code, out)
+		}
+	}
+	code, out = ctl("report", "income-expenditure", "-server", server, "-ledger", "qingpu-zwb", "-year", "2020", "-format", "csv")
+	if code != 0 || !strings.Contains(out, "八、其他收入,687.32,6873200.00") {
+		t.Errorf("report csv (exit %d):\n%s", code, out)
+	}
+	if code, out = ctl("report", "income-expenditure", "-server", server, "-ledger", "qingpu-zwb", "-year", "2020", "-as-of", "2021-01-01"); code != 2 || !strings.Contains(out, "outside fiscal year") {
+		t.Errorf("report with as-of outside the year: exit %d\n%s", code, out)
+	}
+
+	if code, out = ctl("status", "-server", server, "-ledger", "qingpu-zwb", "qp2020-000001"); code != 0 || !strings.Contains(out, "accepted, seq 1") {
+		t.Errorf("status accepted: exit %d %s", code, out)
+	}
+	if code, out = ctl("status", "-server", server, "-ledger", "qingpu-zwb", "bad-amount"); code != 1 || !strings.Contains(out, "rejected (amount_precision)") {
+		t.Errorf("status rejected: exit %d %s", code, out)
+	}
+	if code, out = ctl("status", "-server", server, "-ledger", "qingpu-zwb", "never-sent"); code != 1 || !strings.Contains(out, "unknown") {
+		t.Errorf("status unknown: exit %d %s", code, out)
+	}
+	if code, out = ctl("rejections", "-server", server, "-ledger", "qingpu-zwb"); code != 0 || strings.Count(out, "bad-amount\tamount_precision") != 2 {
+		t.Errorf("rejections (one per publish): exit %d\n%s", code, out)
+	}
+	if code, out = ctl("verify", "-server", server, "-ledger", "qingpu-zwb"); code != 0 || !strings.Contains(out, "verified 684 events") {
+		t.Errorf("verify: exit %d %s", code, out)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if code, out = ctl("verify", "-data", filepath.Join(dir, "data"), "-ledger", "qingpu-zwb"); code != 0 || !strings.Contains(out, "verified 684 events") {
+		t.Errorf("verify -data: exit %d %s", code, out)
+	}
+	if code, _ = ctl("frobnicate"); code != 2 {
+		t.Errorf("unknown command: exit %d", code)
+	}
+}
