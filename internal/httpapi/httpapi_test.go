@@ -1,0 +1,117 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/budgetledger/budgetledger"
+	"github.com/budgetledger/budgetledger/events"
+	"github.com/budgetledger/budgetledger/internal/httpapi"
+	"github.com/budgetledger/budgetledger/ledger"
+)
+
+func newServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	l, err := ledger.Open(filepath.Join(t.TempDir(), "ledger.db"), ledger.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	srv := httptest.NewServer(httpapi.New(l, events.DefaultCatalog(), nil))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func do(t *testing.T, method, url, contentType string, body []byte, accept string) (int, http.Header, []byte) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), method, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, b
+}
+
+func TestAPI(t *testing.T) {
+	srv := newServer(t)
+	base := srv.URL + "/v1/ledgers/qingpu-zwb"
+
+	// Append the sample ledger as JSON Lines over HTTP.
+	code, _, body := do(t, "POST", base+"/events", "application/x-ndjson", budgetledger.SampleLedger, "")
+	var res struct {
+		Outcomes []ledger.Outcome `json:"outcomes"`
+	}
+	if err := json.Unmarshal(body, &res); err != nil || code != 200 || len(res.Outcomes) != 684 {
+		t.Fatalf("POST events: %d %v %.200s", code, err, body)
+	}
+	for i, o := range res.Outcomes {
+		if o.Status != ledger.Accepted || o.Seq != uint64(i+1) {
+			t.Fatalf("outcome %d: %+v", i, o)
+		}
+	}
+
+	cases := []struct {
+		name, url, accept string
+		status            int
+		contains          string
+	}{
+		{"statement", base + "/statements/income-expenditure?year=2020", "", 200, `"value": "4096.66"`},
+		{"statement as of", base + "/statements/income-expenditure?as_of=2020-01-31", "", 200, `"as_of": "2020-01-31"`},
+		{"statement csv by Accept", base + "/statements/income-expenditure?year=2020", "text/csv", 200, "总计,4785.08,47850798.00"},
+		{"statement unit", base + "/statements/income-expenditure?year=2020&unit=" + "%E6%9C%AC%E7%BA%A7", "", 200, `"unit": "本级"`},
+		{"statement without year", base + "/statements/income-expenditure", "", 400, "year is required"},
+		{"statement bad year", base + "/statements/income-expenditure?year=twenty", "", 400, `year=\"twenty\"`},
+		{"statement bad as_of", base + "/statements/income-expenditure?year=2020&as_of=2020-02-30", "", 400, "as_of"},
+		{"statement as_of outside year", base + "/statements/income-expenditure?year=2020&as_of=2021-01-01", "", 400, "outside fiscal year"},
+		{"statement unknown ledger", srv.URL + "/v1/ledgers/nobody/statements/income-expenditure?year=2020", "", 404, "not found"},
+		{"outcome", base + "/events/qp2020-000684", "", 200, `"seq": 684`},
+		{"outcome unknown", base + "/events/never-sent", "", 404, `"status": "unknown"`},
+		{"events page", base + "/events?after=10&limit=2", "", 200, `"seq": 11`},
+		{"events bad limit", base + "/events?limit=0", "", 400, "limit"},
+		{"rejections empty", base + "/rejections", "", 200, `"rejections": []`},
+		{"verify", base + "/verify", "", 200, `"events": 684`},
+		{"ledgers", srv.URL + "/v1/ledgers", "", 200, `"qingpu-zwb"`},
+	}
+	for _, c := range cases {
+		code, _, body := do(t, "GET", c.url, "", nil, c.accept)
+		if code != c.status || !strings.Contains(string(body), c.contains) {
+			t.Errorf("%s: %d %.300s; want %d containing %s", c.name, code, body, c.status, c.contains)
+		}
+	}
+
+	// A bad event over HTTP is rejected, kept and listed; the statement is unchanged.
+	bad := `{"id":"bad-1","ledger":"qingpu-zwb","unit":"本级","fiscal_year":2020,"date":"2020-03-01","source":"s","voucher":"v","surplus_distribution":{"amount":"-1.00"}}`
+	code, _, body = do(t, "POST", base+"/events", "application/json", []byte(bad), "")
+	if code != 200 || !strings.Contains(string(body), `"code": "amount_not_positive"`) {
+		t.Errorf("POST bad event: %d %s", code, body)
+	}
+	code, _, body = do(t, "GET", base+"/rejections", "", nil, "")
+	if code != 200 || !strings.Contains(string(body), `"id": "bad-1"`) || !strings.Contains(string(body), `"via": "http"`) {
+		t.Errorf("rejections: %d %s", code, body)
+	}
+	if code, _, body = do(t, "POST", base+"/events", "application/json", nil, ""); code != 400 {
+		t.Errorf("POST empty body: %d %s", code, body)
+	}
+	if _, _, body = do(t, "GET", base+"/statements/income-expenditure?year=2020", "", nil, ""); !strings.Contains(string(body), `"value": "0.00"`) ||
+		!strings.Contains(string(body), `"amount_yuan": "46387346.00"`) {
+		t.Errorf("statement changed by a rejected event: %.300s", body)
+	}
+}
