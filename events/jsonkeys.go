@@ -1,6 +1,7 @@
 package events
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -64,7 +65,7 @@ func (s *keyScanner) object(path string, depth int) error {
 	}
 	s.i++
 	known := knownKeys[path]
-	var seen [16]string
+	var seen [16][]byte
 	nseen := 0
 	for {
 		s.ws()
@@ -72,16 +73,18 @@ func (s *keyScanner) object(path string, depth int) error {
 			s.i++
 			return nil
 		}
-		key, ok := s.str()
+		raw, ok := s.str()
 		if !ok {
 			return errMalformed
 		}
-		field := key
-		if path != "" {
-			field = path + "." + key
-		}
-		if key == "" {
-			field = path + "(empty key)"
+		field := func() string { // only built for an error
+			switch {
+			case len(raw) == 0:
+				return path + "(empty key)"
+			case path != "":
+				return path + "." + string(raw)
+			}
+			return string(raw)
 		}
 		s.ws()
 		if s.i >= len(s.b) || s.b[s.i] != ':' {
@@ -90,23 +93,23 @@ func (s *keyScanner) object(path string, depth int) error {
 		s.i++
 		s.ws()
 		isObject := s.i < len(s.b) && s.b[s.i] == '{'
-		if !known[key] {
+		if !known[string(raw)] {
 			if depth == 0 && isObject {
-				return invalid(CodeUnknownBody, field, "", "exactly one known body: "+kindList())
+				return invalid(CodeUnknownBody, field(), "", "exactly one known body: "+kindList())
 			}
-			return invalid(CodeUnknownField, field, "", "only the fields of the event format, which are case-sensitive (see the README)")
+			return invalid(CodeUnknownField, field(), "", "only the fields of the event format, which are case-sensitive (see the README)")
 		}
 		for _, k := range seen[:min(nseen, len(seen))] {
-			if k == key {
-				return invalid(CodeInvalidField, field, "", "each field once; this one appears twice")
+			if bytes.Equal(k, raw) {
+				return invalid(CodeInvalidField, field(), "", "each field once; this one appears twice")
 			}
 		}
 		if nseen < len(seen) {
-			seen[nseen] = key
+			seen[nseen] = raw
 		}
 		nseen++
-		if _, body := knownKeys[key]; body && depth == 0 && isObject {
-			if err := s.object(key, 1); err != nil {
+		if _, body := knownKeys[string(raw)]; body && depth == 0 && isObject {
+			if err := s.object(string(raw), 1); err != nil {
 				return err
 			}
 		} else if !s.skip() {
@@ -119,10 +122,11 @@ func (s *keyScanner) object(path string, depth int) error {
 	}
 }
 
-// str scans a string and returns its value.
-func (s *keyScanner) str() (string, bool) {
+// str scans a string and returns its value (the raw bytes when it has no
+// escapes, which is every key of a well-formed event).
+func (s *keyScanner) str() ([]byte, bool) {
 	if s.i >= len(s.b) || s.b[s.i] != '"' {
-		return "", false
+		return nil, false
 	}
 	start := s.i
 	s.i++
@@ -137,17 +141,17 @@ func (s *keyScanner) str() (string, bool) {
 			s.i++
 			raw := s.b[start+1 : s.i-1]
 			if !escaped {
-				return string(raw), true
+				return raw, true
 			}
 			var v string
 			if json.Unmarshal(s.b[start:s.i], &v) != nil {
-				return "", false
+				return nil, false
 			}
-			return v, true
+			return []byte(v), true
 		}
 		s.i++
 	}
-	return "", false
+	return nil, false
 }
 
 // skip scans over any JSON value.
