@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
-	"strings"
 )
 
 // The JSON form is the import format: one event per line (JSON Lines), the
@@ -65,6 +64,10 @@ type jsonAmountOnly struct {
 type jsonAmount string
 
 func (a *jsonAmount) UnmarshalJSON(b []byte) error {
+	if len(b) > 1 && b[0] == '"' && bytes.IndexByte(b, '\\') < 0 {
+		*a = jsonAmount(b[1 : len(b)-1])
+		return nil
+	}
 	if len(b) > 0 && b[0] == '"' {
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
@@ -92,13 +95,11 @@ func DecodeJSON(data []byte) (Event, error) {
 	if len(data) == 0 || data[0] != '{' {
 		return Event{}, invalid(CodeMalformedJSON, "event", "", "one JSON object per line, starting with {")
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&j); err != nil {
-		return Event{}, jsonError(data, err)
-	}
-	if int(dec.InputOffset()) != len(data) {
-		return Event{}, invalid(CodeMalformedJSON, "event", "", "exactly one JSON object per event (one per line), with nothing after it")
+	// Unmarshal checks the syntax of the whole line (one value, nothing
+	// after it) and the types; checkKeys then rejects what Unmarshal
+	// tolerates (unknown, repeated or wrongly cased keys).
+	if err := json.Unmarshal(data, &j); err != nil {
+		return Event{}, jsonError(err)
 	}
 	if err := checkKeys(data); err != nil {
 		return Event{}, err
@@ -215,7 +216,7 @@ func enumError(field, value, choices string) error {
 
 // jsonError turns an encoding/json error into a ValidationError that names
 // the field.
-func jsonError(data []byte, err error) error {
+func jsonError(err error) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		field := te.Field
@@ -224,15 +225,7 @@ func jsonError(data []byte, err error) error {
 		}
 		return invalid(CodeInvalidField, field, "JSON "+te.Value, "a "+jsonTypeName(te.Type.Kind().String()))
 	}
-	msg := err.Error()
-	if strings.HasPrefix(msg, "json: unknown field ") {
-		// The JSON is well formed (the decoder checks syntax first); let
-		// checkKeys name the field with its full path.
-		if kerr := checkKeys(data); kerr != nil {
-			return kerr
-		}
-	}
-	return invalid(CodeMalformedJSON, "event", "", "one JSON object ("+msg+")")
+	return invalid(CodeMalformedJSON, "event", "", "one JSON object ("+err.Error()+")")
 }
 
 func jsonTypeName(kind string) string {

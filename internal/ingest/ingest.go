@@ -55,9 +55,10 @@ type Config struct {
 
 // Ingester runs the NATS side of ledgerd.
 //
-// Design: one goroutine consumes the inbox in batches (fetch, one Append
-// for the batch, then ack every message), so inbox order is kept and a
-// batch is one transaction. Append requests are each served on their own
+// Design: the inbox is consumed in batches by a two-stage pipeline (one
+// goroutine fetches and decodes, one appends each batch in one Append and
+// then acks every message), so inbox order is kept, a batch is one
+// transaction, and decoding overlaps the commit's fsync. Append requests are each served on their own
 // goroutine (bounded by a semaphore) so that concurrent requesters share
 // group commits. All goroutines stop on Close, which waits for them.
 type Ingester struct {
@@ -149,9 +150,22 @@ func (in *Ingester) Close() error {
 	return errors.Join(errs...)
 }
 
-// consume is the inbox goroutine.
+// batch is one fetch from the inbox, decoded.
+type batch struct {
+	msgs []jetstream.Msg
+	subs []ledger.Submission
+}
+
+// consume runs the inbox as a two-stage pipeline: this goroutine fetches
+// and decodes batch N+1 while commit appends batch N and waits for its
+// fsync, so the disk wait and the CPU work overlap. Batches are committed in
+// fetch order.
 func (in *Ingester) consume(ctx context.Context) {
 	defer in.wg.Done()
+	batches := make(chan batch, 1)
+	in.wg.Add(1)
+	go in.commit(ctx, batches)
+	defer close(batches)
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		msgs, err := in.fetch(ctx)
@@ -166,15 +180,35 @@ func (in *Ingester) consume(ctx context.Context) {
 		if len(msgs) == 0 {
 			continue
 		}
-		if err := in.process(ctx, msgs); err != nil {
+		select {
+		case batches <- batch{msgs: msgs, subs: in.decode(msgs)}:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// commit is the second stage: one Append per batch, then outcomes and acks.
+func (in *Ingester) commit(ctx context.Context, batches <-chan batch) {
+	defer in.wg.Done()
+	for b := range batches {
+		outcomes, err := in.cfg.Log.Append(ctx, b.subs...)
+		if err != nil {
 			if ctx.Err() != nil {
-				return
+				return // unacked: redelivered to the next ledgerd
 			}
-			in.log.Error("inbox batch not committed; redelivering", "messages", len(msgs), "err", err)
-			for _, m := range msgs {
+			in.log.Error("inbox batch not committed; redelivering", "messages", len(b.msgs), "err", err)
+			for _, m := range b.msgs {
 				_ = m.NakWithDelay(time.Second)
 			}
-			sleep(ctx, backoff)
+			continue
+		}
+		for i, o := range outcomes {
+			in.publishOutcome(o)
+			if err := b.msgs[i].Ack(); err != nil {
+				// The ledger has the event; a redelivery will be a Duplicate.
+				in.log.Warn("inbox ack", "ledger", o.Ledger, "id", o.ID, "err", err)
+			}
 		}
 	}
 }
@@ -208,7 +242,7 @@ func (in *Ingester) fetch(ctx context.Context) ([]jetstream.Msg, error) {
 	return msgs, nil
 }
 
-func (in *Ingester) process(ctx context.Context, msgs []jetstream.Msg) error {
+func (in *Ingester) decode(msgs []jetstream.Msg) []ledger.Submission {
 	subs := make([]ledger.Submission, len(msgs))
 	for i, m := range msgs {
 		h := m.Headers()
@@ -220,18 +254,7 @@ func (in *Ingester) process(ctx context.Context, msgs []jetstream.Msg) error {
 			Via:         "inbox",
 		}, in.cfg.Catalog)
 	}
-	outcomes, err := in.cfg.Log.Append(ctx, subs...)
-	if err != nil {
-		return err
-	}
-	for i, o := range outcomes {
-		in.publishOutcome(o)
-		if err := msgs[i].Ack(); err != nil {
-			// The ledger has the event; a redelivery will be a Duplicate.
-			in.log.Warn("inbox ack", "ledger", o.Ledger, "id", o.ID, "err", err)
-		}
-	}
-	return nil
+	return subs
 }
 
 func (in *Ingester) serveAppend(ctx context.Context, m *nats.Msg) {

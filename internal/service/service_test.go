@@ -53,6 +53,8 @@ func connect(t *testing.T, s *service.Service) *nats.Conn {
 	return nc
 }
 
+func sampleBytes() []byte { return budgetledger.SampleLedger }
+
 func sampleLines(t *testing.T) [][]byte {
 	t.Helper()
 	var lines [][]byte
