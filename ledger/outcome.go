@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/budgetledger/budgetledger/events"
@@ -23,19 +24,59 @@ const (
 // Outcome is the publisher's receipt for one event. It is given only after
 // the bbolt transaction that recorded it committed, so it is durable.
 type Outcome struct {
-	Ledger string `json:"ledger"`
-	ID     string `json:"id"`
-	Status Status `json:"status"`
+	Ledger string
+	ID     string
+	Status Status
 	// Seq is the event's sequence in its ledger (for Accepted and Duplicate),
-	// or the rejection's number in the ledger's rejection list (Rejected).
-	Seq uint64 `json:"seq"`
+	// or the rejection's number in the ledger's rejection list (Rejected;
+	// the JSON form calls it "rejection").
+	Seq uint64
 	// RecordedAt is when the event (or the rejection) was committed.
-	RecordedAt time.Time `json:"recorded_at"`
+	RecordedAt time.Time
 	// Code and Reason say why an event was rejected.
-	Code   events.Code `json:"code,omitempty"`
-	Reason string      `json:"reason,omitempty"`
+	Code   events.Code
+	Reason string
 	// Via is the way the event came in (Submission.Via), so that a publisher
 	// watching the outcome subject can tell its inbox outcomes from the
 	// answers to requests.
-	Via string `json:"via,omitempty"`
+	Via string
+}
+
+// outcomeJSON is the JSON form of an Outcome. A rejection's number is
+// written as "rejection", not "seq", so that nobody reads a rejected event
+// as having a place in the log.
+type outcomeJSON struct {
+	Ledger     string      `json:"ledger"`
+	ID         string      `json:"id"`
+	Status     Status      `json:"status"`
+	Seq        uint64      `json:"seq,omitempty"`
+	Rejection  uint64      `json:"rejection,omitempty"`
+	RecordedAt time.Time   `json:"recorded_at"`
+	Code       events.Code `json:"code,omitempty"`
+	Reason     string      `json:"reason,omitempty"`
+	Via        string      `json:"via,omitempty"`
+}
+
+// MarshalJSON writes the outcome in its documented JSON form.
+func (o Outcome) MarshalJSON() ([]byte, error) {
+	j := outcomeJSON{Ledger: o.Ledger, ID: o.ID, Status: o.Status, Seq: o.Seq, RecordedAt: o.RecordedAt.UTC(),
+		Code: o.Code, Reason: o.Reason, Via: o.Via}
+	if o.Status == Rejected {
+		j.Seq, j.Rejection = 0, o.Seq
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads the form MarshalJSON writes.
+func (o *Outcome) UnmarshalJSON(b []byte) error {
+	var j outcomeJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*o = Outcome{Ledger: j.Ledger, ID: j.ID, Status: j.Status, Seq: j.Seq, RecordedAt: j.RecordedAt,
+		Code: j.Code, Reason: j.Reason, Via: j.Via}
+	if j.Status == Rejected {
+		o.Seq = j.Rejection
+	}
+	return nil
 }

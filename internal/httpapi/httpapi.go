@@ -117,20 +117,6 @@ func (h *Handler) ledgers(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, map[string]any{"ledgers": out})
 }
 
-// outcomeDoc is an Outcome as the API shows it.
-type outcomeDoc struct {
-	ledger.Outcome
-	RecordedAt string `json:"recorded_at,omitempty"`
-}
-
-func docOf(o ledger.Outcome) outcomeDoc {
-	d := outcomeDoc{Outcome: o}
-	if !o.RecordedAt.IsZero() {
-		d.RecordedAt = o.RecordedAt.UTC().Format(time.RFC3339Nano)
-	}
-	return d
-}
-
 func (h *Handler) outcome(w http.ResponseWriter, r *http.Request) {
 	led, id := r.PathValue("ledger"), r.PathValue("id")
 	o, err := h.log.Outcome(led, id)
@@ -145,7 +131,7 @@ func (h *Handler) outcome(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, 200, docOf(o))
+	writeJSON(w, 200, o)
 }
 
 func (h *Handler) appendEvents(w http.ResponseWriter, r *http.Request) {
@@ -184,11 +170,7 @@ func (h *Handler) appendEvents(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	docs := make([]outcomeDoc, len(outcomes))
-	for i, o := range outcomes {
-		docs[i] = docOf(o)
-	}
-	writeJSON(w, 200, map[string]any{"outcomes": docs})
+	writeJSON(w, 200, map[string]any{"outcomes": outcomes})
 }
 
 func (h *Handler) rejections(w http.ResponseWriter, r *http.Request) {
