@@ -430,3 +430,42 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(m.Run())
 }
+
+// TestDemo: ledgerd -demo publishes the sample ledger through NATS at start,
+// so the published statement is there at once.
+func TestDemo(t *testing.T) {
+	s, err := service.Start(context.Background(), service.Config{
+		DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", NATSListen: "127.0.0.1:0", Demo: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if n, _ := s.Log().Len(budgetledger.SampleLedgerName); n != uint64(len(sampleLines(t))) {
+		t.Fatalf("demo loaded %d events", n)
+	}
+	checkT1(t, s)
+}
+
+// TestMsgIDMustBeEventID: Nats-Msg-Id is the idempotency key JetStream
+// dedups on; a message whose header names another id is rejected, not
+// appended under a key JetStream and the ledger disagree about.
+func TestMsgIDMustBeEventID(t *testing.T) {
+	s := startService(t, t.TempDir())
+	defer s.Close()
+	nc := connect(t, s)
+	m := nats.NewMsg(ingest.AppendSubject("qingpu-zwb"))
+	m.Header.Set(jetstream.MsgIDHeader, "some-other-id")
+	m.Data = sampleLines(t)[0]
+	reply, err := nc.RequestMsg(m, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o ledger.Outcome
+	if err := json.Unmarshal(reply.Data, &o); err != nil || o.Status != ledger.Rejected || o.Code != events.CodeInvalidID || o.ID != "some-other-id" {
+		t.Errorf("outcome %+v (%v)", o, err)
+	}
+	if n, _ := s.Log().Len("qingpu-zwb"); n != 0 {
+		t.Errorf("%d events appended", n)
+	}
+}
