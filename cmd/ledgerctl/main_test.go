@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,7 +18,8 @@ import (
 // bbolt file) the way an operator would.
 func TestCommands(t *testing.T) {
 	dir := t.TempDir()
-	s, err := service.Start(context.Background(), service.Config{DataDir: filepath.Join(dir, "data"), HTTPAddr: "127.0.0.1:0", NATSListen: "127.0.0.1:0"})
+	s, err := service.Start(context.Background(), service.Config{DataDir: filepath.Join(dir, "data"), HTTPAddr: "127.0.0.1:0", NATSListen: "127.0.0.1:0",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

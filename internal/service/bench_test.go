@@ -37,7 +37,7 @@ func benchEvents(b *testing.B, prefix string, n int) [][]byte {
 
 func startBench(b *testing.B) (*service.Service, *nats.Conn) {
 	b.Helper()
-	s, err := service.Start(context.Background(), service.Config{DataDir: b.TempDir(), HTTPAddr: "127.0.0.1:0", NATSListen: "127.0.0.1:0"})
+	s, err := service.Start(context.Background(), service.Config{DataDir: b.TempDir(), HTTPAddr: "127.0.0.1:0", NATSListen: "127.0.0.1:0", Logger: quiet})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -24,7 +24,7 @@ const childEnv = "BUDGETLEDGER_TEST_CHILD_DATA"
 
 func runChild() {
 	dir := os.Getenv(childEnv)
-	s, err := service.Start(context.Background(), service.Config{DataDir: dir, HTTPAddr: "127.0.0.1:0", NATSListen: "127.0.0.1:0", InboxAckWait: testAckWait})
+	s, err := service.Start(context.Background(), service.Config{DataDir: dir, HTTPAddr: "127.0.0.1:0", NATSListen: "127.0.0.1:0", InboxAckWait: testAckWait, Logger: quiet})
 	if err != nil {
 		os.Stderr.WriteString(err.Error())
 		os.Exit(3)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -35,7 +36,7 @@ import (
 func startService(t *testing.T, dir string) *service.Service {
 	t.Helper()
 	s, err := service.Start(context.Background(), service.Config{
-		DataDir: dir, HTTPAddr: "127.0.0.1:0", NATSListen: "127.0.0.1:0", InboxAckWait: testAckWait,
+		DataDir: dir, HTTPAddr: "127.0.0.1:0", NATSListen: "127.0.0.1:0", InboxAckWait: testAckWait, Logger: quiet,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -389,6 +390,9 @@ func loadLines(t *testing.T, copies int) [][]byte {
 
 const loadLedger = "load-test"
 
+// quiet keeps ledgerd's operational log out of test and benchmark output.
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
 // testAckWait makes redelivery after an interrupted batch quick.
 const testAckWait = time.Second
 
@@ -435,7 +439,7 @@ func TestMain(m *testing.M) {
 // so the published statement is there at once.
 func TestDemo(t *testing.T) {
 	s, err := service.Start(context.Background(), service.Config{
-		DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", NATSListen: "127.0.0.1:0", Demo: true,
+		DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", NATSListen: "127.0.0.1:0", Demo: true, Logger: quiet,
 	})
 	if err != nil {
 		t.Fatal(err)
