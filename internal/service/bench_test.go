@@ -3,7 +3,6 @@ package service_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -67,18 +66,9 @@ func BenchmarkInboxIngest(b *testing.B) {
 		evs := benchEvents(b, fmt.Sprintf("in%d-", i), perOp)
 		b.StartTimer()
 		for _, e := range evs {
-			m := &nats.Msg{Subject: ingest.InboxSubject("qingpu-zwb"), Data: e}
-			for {
-				_, err := js.PublishMsgAsync(m)
-				if errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
-					<-js.PublishAsyncComplete()
-					continue
-				}
-				if err != nil {
-					b.Fatal(err)
-				}
-				break
-			}
+			id := e[len(`{"id":"`) : bytes.IndexByte(e[len(`{"id":"`):], '"')+len(`{"id":"`)]
+			jsPublish(b, js, &nats.Msg{Subject: ingest.InboxSubject("qingpu-zwb"), Data: e,
+				Header: nats.Header{jetstream.MsgIDHeader: []string{string(id)}}})
 		}
 		total += perOp
 		for n, _ := s.Log().Len("qingpu-zwb"); n < total; n, _ = s.Log().Len("qingpu-zwb") {

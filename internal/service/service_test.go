@@ -327,23 +327,29 @@ func publishRaw(t *testing.T, nc *nats.Conn, lines [][]byte) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m := &nats.Msg{Subject: ingest.InboxSubject(e.Ledger), Data: l, Header: nats.Header{jetstream.MsgIDHeader: []string{e.ID}}}
-		for {
-			_, err := js.PublishMsgAsync(m)
-			if errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
-				<-js.PublishAsyncComplete()
-				continue
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			break
-		}
+		jsPublish(t, js, &nats.Msg{Subject: ingest.InboxSubject(e.Ledger), Data: l, Header: nats.Header{jetstream.MsgIDHeader: []string{e.ID}}})
 	}
 	select {
 	case <-js.PublishAsyncComplete():
 	case <-time.After(time.Minute):
 		t.Fatal("publish acks did not arrive")
+	}
+}
+
+// jsPublish publishes asynchronously, waiting for outstanding acks when
+// JetStream's async window is full.
+func jsPublish(tb testing.TB, js jetstream.JetStream, m *nats.Msg) {
+	tb.Helper()
+	for {
+		_, err := js.PublishMsgAsync(m)
+		if errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
+			<-js.PublishAsyncComplete()
+			continue
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return
 	}
 }
 
