@@ -122,7 +122,7 @@ type basicCell struct {
 }
 
 var basic = []basicCell{
-	{"30101", "2019999", y(1350500, 0), ""},
+	{"30101", "2019999", y(1350480, 0), ""},
 	{"30102", "2019999", y(884800, 0), ""},
 	{"30103", "2019999", y(409200, 0), ""},
 	{"30106", "2019999", y(216700, 0), ""},
@@ -200,10 +200,10 @@ var openings = []openingCell{
 var (
 	wantAppropriations  = y(40966598, 0)
 	wantOtherIncome     = y(6873200, 0)
-	wantBasic           = y(11542880, 0)
+	wantBasic           = y(11542860, 0)
 	wantProjectGeneral  = y(27976260, 0)
 	wantNonFiscal       = y(6868206, 0)
-	wantGrandExpenditre = y(46387346, 0)
+	wantGrandExpenditre = y(46387326, 0)
 )
 
 // ---------------------------------------------------------------------------
