@@ -19,7 +19,10 @@ type Statement struct {
 	FiscalYear int
 	AsOf       events.Date
 	Columns    []string // column headings of the amount columns
-	Rows       []Row
+	// SideColumns overrides Columns for one side of a two-sided table whose
+	// halves have different columns (the 财政拨款收入支出决算总表).
+	SideColumns map[string][]string
+	Rows        []Row
 }
 
 // Row is one printed line of a statement.
@@ -29,6 +32,14 @@ type Row struct {
 	Code    string // classification code, where the line has one
 	Name    string // exactly as printed in the official table
 	Amounts []events.Amount
+}
+
+// ColumnsOf returns the column headings of the rows on side.
+func (s *Statement) ColumnsOf(side string) []string {
+	if c, ok := s.SideColumns[side]; ok {
+		return c
+	}
+	return s.Columns
 }
 
 // Amount returns the row's first column.
