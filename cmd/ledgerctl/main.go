@@ -2,7 +2,7 @@
 // ledger:
 //
 //	ledgerctl publish [-nats URL] [-ledger L] FILE.jsonl   publish events, wait for every outcome
-//	ledgerctl report income-expenditure -ledger L -year Y [-as-of D] [-unit U] [-format text|csv|json]
+//	ledgerctl report STATEMENT -ledger L -year Y [-as-of D] [-unit U] [-format text|csv|json]
 //	ledgerctl status -ledger L ID                          the outcome of one event id
 //	ledgerctl rejections -ledger L                         rejected events with their reasons
 //	ledgerctl verify -ledger L [-data DIR]                 prove the hash chain is intact
@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -31,11 +32,14 @@ import (
 	"github.com/budgetledger/budgetledger/internal/publish"
 	"github.com/budgetledger/budgetledger/internal/report"
 	"github.com/budgetledger/budgetledger/ledger"
+	"github.com/budgetledger/budgetledger/projections"
 )
 
 const usage = `usage:
   ledgerctl publish [-nats URL] [-ledger L] [-wait D] FILE.jsonl
-  ledgerctl report income-expenditure -ledger L -year Y [-as-of YYYY-MM-DD] [-unit U] [-format text|csv|json] [-server URL]
+  ledgerctl report STATEMENT -ledger L -year Y [-as-of YYYY-MM-DD] [-unit U] [-format text|csv|json] [-server URL]
+      STATEMENT: income-expenditure, income, expenditure, fiscal-summary,
+                 general-budget-expenditure, basic-expenditure
   ledgerctl status -ledger L [-server URL] ID
   ledgerctl rejections -ledger L [-server URL]
   ledgerctl verify -ledger L [-server URL | -data DIR]
@@ -181,9 +185,10 @@ func newClient(server string) client {
 }
 
 func cmdReport(ctx context.Context, args []string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] != "income-expenditure" {
-		return fmt.Errorf("report: statement must be income-expenditure (收入支出决算总表)")
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return fmt.Errorf("report: name the statement first: %s", statementNames())
 	}
+	statement := args[0]
 	fs := newFlags("report")
 	server := serverFlag(fs)
 	ledgerName := fs.String("ledger", "", "ledger, e.g. qingpu-zwb")
@@ -208,7 +213,7 @@ func cmdReport(ctx context.Context, args []string, stdout io.Writer) error {
 		q.Set("unit", *unit)
 	}
 	var doc report.Document
-	path := "/v1/ledgers/" + url.PathEscape(*ledgerName) + "/statements/income-expenditure?" + q.Encode()
+	path := "/v1/ledgers/" + url.PathEscape(*ledgerName) + "/statements/" + url.PathEscape(statement) + "?" + q.Encode()
 	if _, err := newClient(*server).get(ctx, path, &doc); err != nil {
 		return err
 	}
@@ -224,6 +229,14 @@ func cmdReport(ctx context.Context, args []string, stdout io.Writer) error {
 		return enc.Encode(doc)
 	}
 	return fmt.Errorf("report: -format %q: expected text, csv or json", *format)
+}
+
+func statementNames() string {
+	var names []string
+	for _, s := range projections.Specs {
+		names = append(names, s.Name+" ("+s.Title+")")
+	}
+	return strings.Join(names, ", ")
 }
 
 func cmdStatus(ctx context.Context, args []string, stdout io.Writer) (int, error) {

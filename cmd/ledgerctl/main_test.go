@@ -54,6 +54,10 @@ func TestCommands(t *testing.T) {
 			t.Errorf("report lacks %q (exit %d):\n%s", want, code, out)
 		}
 	}
+	code, out = ctl("report", "general-budget-expenditure", "-server", server, "-ledger", "qingpu-zwb", "-year", "2020")
+	if code != 0 || !strings.Contains(out, "一般公共预算财政拨款支出决算表") || !strings.Contains(out, "3,951.91") || !strings.Contains(out, "2,797.63") {
+		t.Errorf("report general-budget-expenditure (exit %d):\n%s", code, out)
+	}
 	code, out = ctl("report", "income-expenditure", "-server", server, "-ledger", "qingpu-zwb", "-year", "2020", "-format", "csv")
 	if code != 0 || !strings.Contains(out, "八、其他收入,687.32,6873200.00") {
 		t.Errorf("report csv (exit %d):\n%s", code, out)

@@ -50,7 +50,8 @@ func New(l *ledger.Log, cat *events.Catalog, logger *slog.Logger) *Handler {
 	h.mux.HandleFunc("GET /v1/ledgers/{ledger}/events/{id}", h.outcome)
 	h.mux.HandleFunc("GET /v1/ledgers/{ledger}/rejections", h.rejections)
 	h.mux.HandleFunc("GET /v1/ledgers/{ledger}/verify", h.verify)
-	h.mux.HandleFunc("GET /v1/ledgers/{ledger}/statements/income-expenditure", h.incomeExpenditure)
+	h.mux.HandleFunc("GET /v1/statements", h.statements)
+	h.mux.HandleFunc("GET /v1/ledgers/{ledger}/statements/{statement}", h.statement)
 	return h
 }
 
@@ -273,7 +274,29 @@ func filter(r *http.Request) (projections.Filter, error) {
 	return f, nil
 }
 
-func (h *Handler) incomeExpenditure(w http.ResponseWriter, r *http.Request) {
+// statements lists the statements the API serves.
+func (h *Handler) statements(w http.ResponseWriter, r *http.Request) {
+	type spec struct {
+		Name  string `json:"name"`
+		Title string `json:"title"`
+	}
+	out := []spec{}
+	for _, s := range projections.Specs {
+		out = append(out, spec{s.Name, s.Title})
+	}
+	writeJSON(w, 200, map[string]any{"statements": out})
+}
+
+func (h *Handler) statement(w http.ResponseWriter, r *http.Request) {
+	spec, ok := projections.SpecByName(r.PathValue("statement"))
+	if !ok {
+		var names []string
+		for _, s := range projections.Specs {
+			names = append(names, s.Name)
+		}
+		h.fail(w, r, fmt.Errorf("statement %q: %w (the statements are %s)", r.PathValue("statement"), ledger.ErrNotFound, strings.Join(names, ", ")))
+		return
+	}
 	f, err := filter(r)
 	if err != nil {
 		h.fail(w, r, err)
@@ -284,7 +307,7 @@ func (h *Handler) incomeExpenditure(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var scanErr error
-	st, err := projections.FoldIncomeExpenditure(h.log.Events(r.Context(), f.Ledger, &scanErr), f)
+	st, err := spec.Fold(h.log.Events(r.Context(), f.Ledger, &scanErr), f, h.cat)
 	if err == nil {
 		err = scanErr
 	}

@@ -26,7 +26,17 @@ type Document struct {
 	AsOf       string   `json:"as_of"`
 	AmountUnit string   `json:"amount_unit"`
 	Columns    []string `json:"columns"`
-	Rows       []Row    `json:"rows"`
+	// SideColumns gives the columns of a side whose columns differ from
+	// Columns (the income side of the 财政拨款收入支出决算总表).
+	SideColumns map[string][]string `json:"side_columns,omitempty"`
+	Rows        []Row               `json:"rows"`
+}
+
+func (d Document) columnsOf(side string) []string {
+	if c, ok := d.SideColumns[side]; ok {
+		return c
+	}
+	return d.Columns
 }
 
 // Row is one printed line. Value and AmountYuan are the first column;
@@ -46,7 +56,7 @@ type Row struct {
 func FromStatement(st *projections.Statement) Document {
 	d := Document{
 		Title: st.Title, Ledger: st.Ledger, Unit: st.Unit, FiscalYear: st.FiscalYear,
-		AsOf: st.AsOf.String(), AmountUnit: AmountUnit, Columns: st.Columns,
+		AsOf: st.AsOf.String(), AmountUnit: AmountUnit, Columns: st.Columns, SideColumns: st.SideColumns,
 	}
 	for _, r := range st.Rows {
 		row := Row{Side: r.Side, Key: r.Key, Code: r.Code, Name: r.Name,
@@ -95,8 +105,13 @@ func WriteCSV(w io.Writer, d Document) error {
 		return err
 	}
 	for _, r := range d.Rows {
+		// A row with fewer columns leaves the rest blank, so that every
+		// column keeps one meaning down the sheet.
+		blank := make([]string, max(0, len(d.Columns)-len(r.values())))
 		rec := append([]string{r.Side, r.Code, r.Name}, r.values()...)
+		rec = append(rec, blank...)
 		rec = append(rec, r.amounts()...)
+		rec = append(rec, blank...)
 		if err := cw.Write(rec); err != nil {
 			return err
 		}
@@ -106,8 +121,9 @@ func WriteCSV(w io.Writer, d Document) error {
 }
 
 // WriteText writes d as an aligned table, like the printed statement: the
-// title, the ledger and date, then name and 万元 value(s) with thousands
-// separators. Two-sided tables print their sides one after the other.
+// title, the ledger and date, then code, name and 万元 value(s) with
+// thousands separators. Two-sided tables print their sides one after the
+// other, each under its own column headings.
 func WriteText(w io.Writer, d Document) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n", d.Title)
@@ -116,24 +132,44 @@ func WriteText(w io.Writer, d Document) error {
 		unit = d.Unit
 	}
 	fmt.Fprintf(&b, "%s  %d 年度  截至 %s  %s  单位：%s\n", d.Ledger, d.FiscalYear, d.AsOf, unit, d.AmountUnit)
-	nameWidth := 0
+	codeWidth, nameWidth := 0, 0
+	colWidth := map[string][]int{}
 	for _, r := range d.Rows {
-		nameWidth = max(nameWidth, displayWidth(r.Name))
+		codeWidth = max(codeWidth, len(r.Code))
+		nameWidth = max(nameWidth, displayWidth(r.Name), displayWidth(r.Side))
+		cw := colWidth[r.Side]
+		if cw == nil {
+			for _, c := range d.columnsOf(r.Side) {
+				cw = append(cw, max(12, displayWidth(c)))
+			}
+			colWidth[r.Side] = cw
+		}
+		for i, v := range r.values() {
+			if i < len(cw) {
+				cw[i] = max(cw[i], len(projections.GroupThousands(v)))
+			}
+		}
 	}
-	valWidth := 14
-	side := ""
+	lead := func(code, name string) {
+		if codeWidth > 0 {
+			b.WriteString(pad(code, codeWidth) + "  ")
+		}
+		b.WriteString(pad(name, nameWidth))
+	}
+	side, first := "", true
 	for _, r := range d.Rows {
-		if r.Side != side {
-			side = r.Side
-			fmt.Fprintf(&b, "\n%s%s", pad(side, nameWidth), "")
-			for _, c := range d.Columns {
-				fmt.Fprintf(&b, "  %s", padLeft(c, valWidth))
+		if r.Side != side || first {
+			side, first = r.Side, false
+			b.WriteString("\n")
+			lead("", side)
+			for i, c := range d.columnsOf(side) {
+				fmt.Fprintf(&b, "  %s", padLeft(c, colWidth[side][i]))
 			}
 			b.WriteString("\n")
 		}
-		b.WriteString(pad(r.Name, nameWidth))
-		for _, v := range r.values() {
-			fmt.Fprintf(&b, "  %s", padLeft(projections.GroupThousands(v), valWidth))
+		lead(r.Code, r.Name)
+		for i, v := range r.values() {
+			fmt.Fprintf(&b, "  %s", padLeft(projections.GroupThousands(v), colWidth[side][i]))
 		}
 		b.WriteString("\n")
 	}
