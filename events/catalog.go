@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -235,6 +236,18 @@ func (c *Catalog) Lookup(cl Classification, code string) (Entry, bool) {
 // Name returns the official name of code, or "" when the catalog lacks it.
 func (c *Catalog) Name(cl Classification, code string) string {
 	return c.codes[cl][code].Name
+}
+
+// Codes returns the codes of cl at the given level, sorted.
+func (c *Catalog) Codes(cl Classification, level Level) []string {
+	var out []string
+	for code := range c.codes[cl] {
+		if LevelOf(code) == level {
+			out = append(out, code)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Len returns how many codes of cl the catalog holds.

@@ -98,15 +98,18 @@ func DecodeJSON(data []byte) (Event, error) {
 	// Unmarshal checks the syntax of the whole line (one value, nothing
 	// after it) and the types; checkKeys then rejects what Unmarshal
 	// tolerates (unknown, repeated or wrongly cased keys).
-	if err := json.Unmarshal(data, &j); err != nil {
-		return Event{}, jsonError(err)
-	}
-	if err := checkKeys(data); err != nil {
-		return Event{}, err
-	}
+	err := json.Unmarshal(data, &j)
+	// After a type error Unmarshal has still read every other field, so
+	// the envelope (the id above all) is kept with the rejection.
 	e := Event{
 		ID: j.ID, Ledger: j.Ledger, Unit: j.Unit, FiscalYear: j.FiscalYear,
 		Source: j.Source, Voucher: j.Voucher, Memo: j.Memo,
+	}
+	if err != nil {
+		return e, jsonError(err)
+	}
+	if err := checkKeys(data); err != nil {
+		return e, err
 	}
 	if j.Date != "" {
 		d, err := ParseDate(j.Date)
@@ -116,7 +119,7 @@ func DecodeJSON(data []byte) (Event, error) {
 		e.Date = d
 	}
 	var bodies []Body
-	var err error
+	err = nil
 	add := func(b Body, e error) {
 		if err == nil {
 			err = e

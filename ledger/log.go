@@ -107,6 +107,9 @@ type Submission struct {
 	Raw []byte
 	// Via names the way in ("inbox", "request", "http"), kept with rejections.
 	Via string
+	// InboxSeq is the JetStream stream sequence of an inbox message, returned
+	// in the outcome so that a publisher can match it to what it published.
+	InboxSeq uint64
 }
 
 // Rejection is a refused event as kept in the log.
@@ -384,7 +387,7 @@ func (w *writeTx) apply(s *Submission) (Outcome, error) {
 				Expected: fmt.Sprintf("a new id: this id was accepted at seq %d with different content", seq),
 			})
 		}
-		return Outcome{Ledger: ledgerName, ID: e.ID, Status: Duplicate, Seq: seq, RecordedAt: r.RecordedAt, Via: s.Via}, nil
+		return Outcome{Ledger: ledgerName, ID: e.ID, Status: Duplicate, Seq: seq, RecordedAt: r.RecordedAt, Via: s.Via, InboxSeq: s.InboxSeq}, nil
 	}
 	h.seq++
 	if w.now > h.recordedAt {
@@ -405,7 +408,7 @@ func (w *writeTx) apply(s *Submission) (Outcome, error) {
 		return Outcome{}, fmt.Errorf("append %s: %w", e.ID, err)
 	}
 	w.heads[ledgerName] = h
-	return Outcome{Ledger: ledgerName, ID: e.ID, Status: Accepted, Seq: h.seq, RecordedAt: time.Unix(0, h.recordedAt), Via: s.Via}, nil
+	return Outcome{Ledger: ledgerName, ID: e.ID, Status: Accepted, Seq: h.seq, RecordedAt: time.Unix(0, h.recordedAt), Via: s.Via, InboxSeq: s.InboxSeq}, nil
 }
 
 func (w *writeTx) reject(ledgerName string, s *Submission, cause error) (Outcome, error) {
@@ -446,7 +449,7 @@ func (w *writeTx) reject(ledgerName string, s *Submission, cause error) (Outcome
 	}
 	w.heads[ledgerName] = h
 	return Outcome{Ledger: ledgerName, ID: id, Status: Rejected, Seq: rj.Number, RecordedAt: rj.RecordedAt,
-		Code: rj.Code, Reason: rj.Reason, Via: s.Via}, nil
+		Code: rj.Code, Reason: rj.Reason, Via: s.Via, InboxSeq: s.InboxSeq}, nil
 }
 
 // ledger returns the bucket and current head of a ledger, creating it on

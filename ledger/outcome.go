@@ -19,6 +19,9 @@ const (
 	Duplicate Status = "duplicate"
 	// Rejected: not appended, for Code and Reason. Nothing changed.
 	Rejected Status = "rejected"
+	// Unknown: the ledger has neither accepted nor rejected this id: never
+	// received, or still waiting in the inbox. Only look-ups answer it.
+	Unknown Status = "unknown"
 )
 
 // Outcome is the publisher's receipt for one event. It is given only after
@@ -40,6 +43,9 @@ type Outcome struct {
 	// watching the outcome subject can tell its inbox outcomes from the
 	// answers to requests.
 	Via string
+	// InboxSeq is the inbox stream sequence of the message the outcome
+	// answers (inbox only), which the publisher got in its publish ack.
+	InboxSeq uint64
 }
 
 // outcomeJSON is the JSON form of an Outcome. A rejection's number is
@@ -55,12 +61,13 @@ type outcomeJSON struct {
 	Code       events.Code `json:"code,omitempty"`
 	Reason     string      `json:"reason,omitempty"`
 	Via        string      `json:"via,omitempty"`
+	InboxSeq   uint64      `json:"inbox_seq,omitempty"`
 }
 
 // MarshalJSON writes the outcome in its documented JSON form.
 func (o Outcome) MarshalJSON() ([]byte, error) {
 	j := outcomeJSON{Ledger: o.Ledger, ID: o.ID, Status: o.Status, Seq: o.Seq, RecordedAt: o.RecordedAt.UTC(),
-		Code: o.Code, Reason: o.Reason, Via: o.Via}
+		Code: o.Code, Reason: o.Reason, Via: o.Via, InboxSeq: o.InboxSeq}
 	if o.Status == Rejected {
 		j.Seq, j.Rejection = 0, o.Seq
 	}
@@ -74,7 +81,7 @@ func (o *Outcome) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*o = Outcome{Ledger: j.Ledger, ID: j.ID, Status: j.Status, Seq: j.Seq, RecordedAt: j.RecordedAt,
-		Code: j.Code, Reason: j.Reason, Via: j.Via}
+		Code: j.Code, Reason: j.Reason, Via: j.Via, InboxSeq: j.InboxSeq}
 	if j.Status == Rejected {
 		o.Seq = j.Rejection
 	}

@@ -1,6 +1,11 @@
 package projections
 
-import "github.com/budgetledger/budgetledger/events"
+import (
+	"fmt"
+	"slices"
+
+	"github.com/budgetledger/budgetledger/events"
+)
 
 // Fold is the signature every statement's fold has: the events, which of
 // them count, and the catalog whose official names the statement prints.
@@ -34,4 +39,22 @@ func SpecByName(name string) (Spec, bool) {
 		}
 	}
 	return Spec{}, false
+}
+
+// CheckCatalog reports catalog codes an accepted event could carry but no
+// statement could place: a 功能分类 类 without a line in the 收入支出决算总表,
+// or a 经济分类 类 that is neither 人员经费 nor 公用经费. ledgerd refuses such a
+// catalog at start, so that every event it accepts can be folded.
+func CheckCatalog(cat *events.Catalog) error {
+	for _, c := range cat.Codes(events.Functional, events.Class) {
+		if functionalLine(c) < 0 {
+			return fmt.Errorf("catalog: 功能分类 类 %s %s has no line in the %s layout: %w", c, cat.Name(events.Functional, c), IncomeExpenditureTitle, ErrUnplaced)
+		}
+	}
+	for _, c := range cat.Codes(events.Economic, events.Class) {
+		if !slices.Contains(personnelClasses, c) && !slices.Contains(publicClasses, c) {
+			return fmt.Errorf("catalog: 经济分类 类 %s %s is neither 人员经费 (301, 303) nor 公用经费 (302, 310): %w", c, cat.Name(events.Economic, c), ErrUnplaced)
+		}
+	}
+	return nil
 }

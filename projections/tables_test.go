@@ -1,7 +1,10 @@
 package projections_test
 
 import (
+	"errors"
+	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/budgetledger/budgetledger"
@@ -100,5 +103,24 @@ func TestPublishedTables(t *testing.T) {
 			}
 			checkTable(t, st, c.golden)
 		})
+	}
+}
+
+// TestCheckCatalog: the embedded catalog is foldable; a deployment catalog
+// adding a 功能分类 类 the statements have no line for is refused.
+func TestCheckCatalog(t *testing.T) {
+	cat := events.DefaultCatalog()
+	if err := projections.CheckCatalog(cat); err != nil {
+		t.Fatalf("embedded catalog: %v", err)
+	}
+	path := t.TempDir() + "/extra.tsv"
+	if err := os.WriteFile(path, []byte("kind\tcode\tname\nfunctional\t227\t预备费\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := cat.LoadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := projections.CheckCatalog(cat); !errors.Is(err, projections.ErrUnplaced) || !strings.Contains(err.Error(), "227") {
+		t.Errorf("catalog with 227: %v", err)
 	}
 }

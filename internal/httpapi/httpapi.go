@@ -81,7 +81,11 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status, code = http.StatusBadRequest, "bad_request"
 	case errors.Is(err, ledger.ErrChainBroken):
 		status, code = http.StatusConflict, "chain_broken"
-	case errors.Is(err, ledger.ErrClosed), errors.Is(err, context.Canceled):
+	case errors.Is(err, projections.ErrUnplaced), errors.Is(err, projections.ErrOverflow):
+		// The events are in the log but this statement cannot show them;
+		// the message names the event and what is wrong.
+		status, code = http.StatusUnprocessableEntity, "unprocessable"
+	case errors.Is(err, ledger.ErrClosed), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		status, code = http.StatusServiceUnavailable, "unavailable"
 	}
 	if status == http.StatusInternalServerError {
@@ -150,8 +154,11 @@ func (h *Handler) appendEvents(w http.ResponseWriter, r *http.Request) {
 	var subs []ledger.Submission
 	if submit.IsProtobuf(ct) {
 		subs = append(subs, submit.Decode(submit.Payload{Ledger: led, ContentType: ct, Data: body, Via: "http"}, h.cat))
+	} else if json.Valid(body) {
+		// One JSON event, however it is laid out.
+		subs = append(subs, submit.Decode(submit.Payload{Ledger: led, Data: body, Via: "http"}, h.cat))
 	} else {
-		// One JSON event, or JSON Lines.
+		// JSON Lines: one event per line.
 		sc := bufio.NewScanner(bytes.NewReader(body))
 		sc.Buffer(make([]byte, 0, 64<<10), maxBody)
 		for sc.Scan() {
@@ -160,6 +167,10 @@ func (h *Handler) appendEvents(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 			subs = append(subs, submit.Decode(submit.Payload{Ledger: led, Data: bytes.Clone(line), Via: "http"}, h.cat))
+		}
+		if err := sc.Err(); err != nil {
+			h.fail(w, r, badRequest("read body: %v", err))
+			return
 		}
 	}
 	if len(subs) == 0 {

@@ -112,6 +112,18 @@ func TestAPI(t *testing.T) {
 	if code != 200 || !strings.Contains(string(body), `"id": "bad-1"`) || !strings.Contains(string(body), `"via": "http"`) {
 		t.Errorf("rejections: %d %s", code, body)
 	}
+	// One event laid out over several lines is one event; a type error
+	// still files the rejection under the event's id.
+	pretty := "{\n  \"id\": \"bad-2\",\n  \"ledger\": \"qingpu-zwb\",\n  \"unit\": \"本级\",\n  \"fiscal_year\": \"2020\",\n" +
+		"  \"date\": \"2020-03-01\", \"source\": \"s\", \"voucher\": \"v\",\n  \"surplus_distribution\": {\"amount\": \"1.00\"}\n}\n"
+	code, _, body = do(t, "POST", base+"/events", "application/json", []byte(pretty), "")
+	if code != 200 || strings.Count(string(body), `"status"`) != 1 || !strings.Contains(string(body), `"id": "bad-2"`) ||
+		!strings.Contains(string(body), `"code": "invalid_field"`) {
+		t.Errorf("POST pretty-printed event: %d %s", code, body)
+	}
+	if code, _, body = do(t, "GET", base+"/events/bad-2", "", nil, ""); code != 200 || !strings.Contains(string(body), `"status": "rejected"`) {
+		t.Errorf("outcome of bad-2: %d %s", code, body)
+	}
 	if code, _, body = do(t, "POST", base+"/events", "application/json", nil, ""); code != 400 {
 		t.Errorf("POST empty body: %d %s", code, body)
 	}

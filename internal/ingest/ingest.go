@@ -58,7 +58,14 @@ type Config struct {
 // Design: the inbox is consumed in batches by a two-stage pipeline (one
 // goroutine fetches and decodes, one appends each batch in one Append and
 // then acks every message), so inbox order is kept, a batch is one
-// transaction, and decoding overlaps the commit's fsync. Append requests are each served on their own
+// transaction, and decoding overlaps the commit's fsync. A batch whose
+// commit fails is retried, holding the pipeline, until it commits or
+// ledgerd stops; so later events never overtake it.
+//
+// Shutdown (Close) stops new work first (request subscriptions, fetching)
+// and then lets work already started finish: an Append that began is never
+// cancelled, so its caller always learns the real outcome and every batch
+// fetched is committed and acked (or, if ledgerd dies first, redelivered). Append requests are each served on their own
 // goroutine (bounded by a semaphore) so that concurrent requesters share
 // group commits. All goroutines stop on Close, which waits for them.
 type Ingester struct {
@@ -66,10 +73,15 @@ type Ingester struct {
 	js     jetstream.JetStream
 	cons   jetstream.Consumer
 	subs   []*nats.Subscription
-	cancel context.CancelFunc
+	cancel context.CancelFunc // stops fetching; never cancels an Append
 	wg     sync.WaitGroup
 	sem    chan struct{}
 	log    *slog.Logger
+
+	// mu guards closing and every wg.Add made by a request handler, so that
+	// no handler starts work once Close has begun waiting.
+	mu      sync.Mutex
+	closing bool
 }
 
 // Start creates the inbox stream and its durable consumer if missing,
@@ -123,7 +135,7 @@ func Start(ctx context.Context, cfg Config) (*Ingester, error) {
 		subject string
 		handler nats.MsgHandler
 	}{
-		{AppendPrefix + "*", func(m *nats.Msg) { in.serveAppend(runCtx, m) }},
+		{AppendPrefix + "*", in.serveAppend},
 		{StatusPrefix + "*", in.serveStatus},
 	} {
 		sub, err := cfg.Conn.QueueSubscribe(s.subject, QueueGroup, s.handler)
@@ -138,16 +150,33 @@ func Start(ctx context.Context, cfg Config) (*Ingester, error) {
 	return in, nil
 }
 
-// Close stops consuming and answering and waits for in-flight work.
-// Unacknowledged inbox messages stay in the stream for the next start.
+// Close stops taking new events, lets those already being appended finish
+// (their requesters get their outcomes, their inbox messages are acked),
+// and returns when no goroutine of the Ingester is left. Inbox messages not
+// yet fetched stay in the stream for the next start; requests not yet
+// started get no answer and are retried by their senders.
 func (in *Ingester) Close() error {
 	var errs []error
 	for _, s := range in.subs {
-		errs = append(errs, s.Drain())
+		errs = append(errs, s.Unsubscribe())
 	}
+	in.mu.Lock()
+	in.closing = true
+	in.mu.Unlock()
 	in.cancel()
 	in.wg.Wait()
 	return errors.Join(errs...)
+}
+
+// begin registers one unit of work unless Close has started.
+func (in *Ingester) begin() bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.closing {
+		return false
+	}
+	in.wg.Add(1)
+	return true
 }
 
 // batch is one fetch from the inbox, decoded.
@@ -169,38 +198,29 @@ func (in *Ingester) consume(ctx context.Context) {
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		msgs, err := in.fetch(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
+		if len(msgs) > 0 {
+			// Fetched messages are committed even if shutdown began
+			// meanwhile: the commit stage drains the channel before it ends.
+			batches <- batch{msgs: msgs, subs: in.decode(msgs)}
+		}
+		if err != nil && ctx.Err() == nil {
 			in.log.Warn("inbox fetch", "err", err)
 			sleep(ctx, backoff)
-			continue
-		}
-		if len(msgs) == 0 {
-			continue
-		}
-		select {
-		case batches <- batch{msgs: msgs, subs: in.decode(msgs)}:
-		case <-ctx.Done():
-			return
 		}
 	}
 }
 
 // commit is the second stage: one Append per batch, then outcomes and acks.
+// ctx only bounds the retries of a failing commit; an Append in progress is
+// never cancelled.
 func (in *Ingester) commit(ctx context.Context, batches <-chan batch) {
 	defer in.wg.Done()
 	for b := range batches {
-		outcomes, err := in.cfg.Log.Append(ctx, b.subs...)
+		outcomes, err := in.appendBatch(ctx, b)
 		if err != nil {
-			if ctx.Err() != nil {
-				return // unacked: redelivered to the next ledgerd
-			}
-			in.log.Error("inbox batch not committed; redelivering", "messages", len(b.msgs), "err", err)
-			for _, m := range b.msgs {
-				_ = m.NakWithDelay(time.Second)
-			}
+			// ledgerd is stopping with the batch uncommitted: leave it
+			// unacked, JetStream redelivers it to the next ledgerd.
+			in.log.Warn("inbox batch left for redelivery", "messages", len(b.msgs), "err", err)
 			continue
 		}
 		for i, o := range outcomes {
@@ -210,6 +230,28 @@ func (in *Ingester) commit(ctx context.Context, batches <-chan batch) {
 				in.log.Warn("inbox ack", "ledger", o.Ledger, "id", o.ID, "err", err)
 			}
 		}
+	}
+}
+
+// appendBatch appends a batch, retrying a failed commit (a full or failing
+// disk) with growing pauses while telling JetStream the messages are still
+// being worked on, so they are neither redelivered nor overtaken.
+func (in *Ingester) appendBatch(ctx context.Context, b batch) ([]ledger.Outcome, error) {
+	pause := 100 * time.Millisecond
+	for {
+		outcomes, err := in.cfg.Log.Append(context.WithoutCancel(ctx), b.subs...)
+		if err == nil || errors.Is(err, ledger.ErrClosed) {
+			return outcomes, err
+		}
+		in.log.Error("inbox batch not committed; retrying", "messages", len(b.msgs), "pause", pause, "err", err)
+		for _, m := range b.msgs {
+			_ = m.InProgress()
+		}
+		sleep(ctx, pause)
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		pause = min(2*pause, 5*time.Second)
 	}
 }
 
@@ -253,17 +295,18 @@ func (in *Ingester) decode(msgs []jetstream.Msg) []ledger.Submission {
 			Data:        m.Data(),
 			Via:         "inbox",
 		}, in.cfg.Catalog)
+		if md, err := m.Metadata(); err == nil {
+			subs[i].InboxSeq = md.Sequence.Stream
+		}
 	}
 	return subs
 }
 
-func (in *Ingester) serveAppend(ctx context.Context, m *nats.Msg) {
-	select {
-	case in.sem <- struct{}{}:
-	case <-ctx.Done():
-		return
+func (in *Ingester) serveAppend(m *nats.Msg) {
+	if !in.begin() {
+		return // shutting down: no answer, the requester retries elsewhere or later
 	}
-	in.wg.Add(1)
+	in.sem <- struct{}{} // bounds concurrent requests; released by each goroutine
 	go func() {
 		defer func() { <-in.sem; in.wg.Done() }()
 		ct := m.Header.Get("Content-Type")
@@ -274,7 +317,8 @@ func (in *Ingester) serveAppend(ctx context.Context, m *nats.Msg) {
 			Data:        m.Data,
 			Via:         "request",
 		}, in.cfg.Catalog)
-		outcomes, err := in.cfg.Log.Append(ctx, s)
+		// Never cancelled: once begun, the append finishes and is answered.
+		outcomes, err := in.cfg.Log.Append(context.Background(), s)
 		if err != nil {
 			// Not committed: say so; the requester retries with the same id.
 			in.respondError(m, err)
@@ -292,17 +336,13 @@ func (in *Ingester) serveStatus(m *nats.Msg) {
 	o, err := in.cfg.Log.Outcome(led, id)
 	switch {
 	case errors.Is(err, ledger.ErrNotFound):
-		o = ledger.Outcome{Ledger: led, ID: id, Status: StatusUnknown}
+		o = ledger.Outcome{Ledger: led, ID: id, Status: ledger.Unknown}
 	case err != nil:
 		in.respondError(m, err)
 		return
 	}
 	in.respond(m, o, submit.IsProtobuf(m.Header.Get("Content-Type")))
 }
-
-// StatusUnknown answers a status request for an id the ledger has neither
-// accepted nor rejected: never received, or still waiting in the inbox.
-const StatusUnknown ledger.Status = "unknown"
 
 func (in *Ingester) publishOutcome(o ledger.Outcome) {
 	b, err := json.Marshal(o)

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -52,6 +53,15 @@ type Summary struct {
 }
 
 // File publishes every non-empty line of r and waits for the outcomes.
+//
+// Each line's outcome is matched by the inbox stream sequence JetStream
+// gave its publish, which the ledger returns in the outcome, so lines with
+// the same id (or a redelivery's second outcome) are never confused. A line
+// JetStream dropped inside its Msg-Id window is put to the ledger directly
+// (request-reply) once the earlier lines are settled, so the ledger judges
+// it in file order: the same content is a Duplicate, other content an id
+// conflict. An error reaching the ledger leaves a line unresolved; it
+// never fails the lines that were answered.
 func File(ctx context.Context, nc *nats.Conn, r io.Reader, opts Options) (*Summary, error) {
 	start := time.Now()
 	if opts.Wait <= 0 {
@@ -66,14 +76,51 @@ func File(ctx context.Context, nc *nats.Conn, r io.Reader, opts Options) (*Summa
 		return nil, fmt.Errorf("publish: %w", err)
 	}
 
-	// Subscribe to outcomes before publishing so that none is missed.
-	outcomes := make(chan *nats.Msg, 65536)
-	sub, err := nc.ChanSubscribe(ingest.OutcomePrefix+"*", outcomes)
-	if err != nil {
-		return nil, fmt.Errorf("publish: subscribe outcomes: %w", err)
+	// Subscribe to the outcomes of each ledger in the file (a publisher may
+	// read only its own ledgers' outcomes) before publishing, so that none
+	// is missed. The handler only queues: nothing is dropped however many
+	// outcomes arrive before they are read.
+	var (
+		mu     sync.Mutex
+		queued []ledger.Outcome
+		kick   = make(chan struct{}, 1)
+	)
+	handler := func(m *nats.Msg) {
+		var o ledger.Outcome
+		if json.Unmarshal(m.Data, &o) != nil || o.Via != "inbox" {
+			return // answers to requests are read from their replies
+		}
+		mu.Lock()
+		queued = append(queued, o)
+		mu.Unlock()
+		select {
+		case kick <- struct{}{}:
+		default:
+		}
 	}
-	defer sub.Unsubscribe()
-	_ = sub.SetPendingLimits(-1, -1)
+	seen := map[string]bool{}
+	for _, l := range lines {
+		if seen[l.Ledger] {
+			continue
+		}
+		seen[l.Ledger] = true
+		sub, err := nc.Subscribe(ingest.OutcomeSubject(l.Ledger), handler)
+		if err != nil {
+			return nil, fmt.Errorf("publish: subscribe to outcomes of %s: %w", l.Ledger, err)
+		}
+		defer sub.Unsubscribe()
+		if err := sub.SetPendingLimits(-1, -1); err != nil {
+			return nil, fmt.Errorf("publish: %w", err)
+		}
+	}
+	// A permission error on the outcome subject arrives asynchronously;
+	// flush makes the server report it now rather than after the wait.
+	if err := nc.FlushTimeout(10 * time.Second); err != nil {
+		return nil, fmt.Errorf("publish: %w", err)
+	}
+	if err := nc.LastError(); err != nil {
+		return nil, fmt.Errorf("publish: %w", err)
+	}
 
 	futures := make([]jetstream.PubAckFuture, len(lines))
 	for i := range lines {
@@ -84,11 +131,8 @@ func File(ctx context.Context, nc *nats.Conn, r io.Reader, opts Options) (*Summa
 			return nil, fmt.Errorf("publish line %d: %w", lines[i].Number, err)
 		}
 	}
-	// Lines waiting for an inbox outcome, per ledger and id, oldest first:
-	// the inbox keeps publish order, so outcomes of one id arrive in line
-	// order. Lines JetStream dropped inside its Msg-Id window never reach
-	// the inbox consumer; they are asked of the ledger directly afterwards.
-	waiting := map[[2]string][]int{}
+	// bySeq maps an inbox stream sequence to its line.
+	bySeq := make(map[uint64]int, len(lines))
 	var resubmit []int
 	for i, f := range futures {
 		select {
@@ -97,45 +141,44 @@ func File(ctx context.Context, nc *nats.Conn, r io.Reader, opts Options) (*Summa
 				resubmit = append(resubmit, i)
 				continue
 			}
-			k := [2]string{lines[i].Ledger, lines[i].ID}
-			waiting[k] = append(waiting[k], i)
+			bySeq[ack.Sequence] = i
 		case err := <-f.Err():
 			return nil, fmt.Errorf("publish line %d: %w", lines[i].Number, err)
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
 	}
-	unresolved := len(lines) - len(resubmit)
+	unresolved := len(bySeq)
 	deadline := time.NewTimer(opts.Wait)
 	defer deadline.Stop()
 	for unresolved > 0 {
 		select {
-		case m := <-outcomes:
-			var o ledger.Outcome
-			if json.Unmarshal(m.Data, &o) != nil || o.Via != "inbox" {
-				continue // answers to requests are read from their replies
+		case <-kick:
+			mu.Lock()
+			batch := queued
+			queued = nil
+			mu.Unlock()
+			for _, o := range batch {
+				i, ok := bySeq[o.InboxSeq]
+				if !ok || lines[i].Resolved || o.Ledger != lines[i].Ledger || o.ID != lines[i].ID {
+					continue // another publisher's, or a redelivery's second answer
+				}
+				lines[i].Outcome, lines[i].Resolved = o, true
+				unresolved--
 			}
-			k := [2]string{o.Ledger, o.ID}
-			q := waiting[k]
-			if len(q) == 0 {
-				continue // another publisher's event
-			}
-			lines[q[0]].Outcome, lines[q[0]].Resolved = o, true
-			waiting[k] = q[1:]
-			unresolved--
 		case <-deadline.C:
 			unresolved = 0
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
 	}
-	// Only now, with the earlier lines of each id settled, ask about the
-	// dropped ones: the ledger then judges them in file order (the same
-	// content is a Duplicate, different content an id conflict).
 	for _, i := range resubmit {
 		o, err := request(ctx, nc, lines[i].Ledger, lines[i].ID, payloads[i])
 		if err != nil {
-			return nil, fmt.Errorf("publish line %d: %w", lines[i].Number, err)
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			continue // unresolved: publishing again is safe
 		}
 		lines[i].Outcome, lines[i].Resolved = o, true
 	}
@@ -182,11 +225,18 @@ func request(ctx context.Context, nc *nats.Conn, ledgerName, id string, payload 
 	if err != nil {
 		return ledger.Outcome{}, fmt.Errorf("request %s: %w", id, err)
 	}
+	if reply.Header.Get("Status-Error") != "" {
+		return ledger.Outcome{}, fmt.Errorf("request %s: the ledger could not record it: %s", id, reply.Data)
+	}
 	var o ledger.Outcome
-	if err := json.Unmarshal(reply.Data, &o); err != nil || o.Status == "" {
+	if err := json.Unmarshal(reply.Data, &o); err != nil {
 		return ledger.Outcome{}, fmt.Errorf("request %s: ledger answered %q", id, reply.Data)
 	}
-	return o, nil
+	switch o.Status {
+	case ledger.Accepted, ledger.Duplicate, ledger.Rejected:
+		return o, nil
+	}
+	return ledger.Outcome{}, fmt.Errorf("request %s: ledger answered %q", id, reply.Data)
 }
 
 // readLines reads the JSON Lines file, finding each line's ledger and id

@@ -26,6 +26,7 @@ import (
 	"github.com/budgetledger/budgetledger/internal/ingest"
 	"github.com/budgetledger/budgetledger/internal/publish"
 	"github.com/budgetledger/budgetledger/ledger"
+	"github.com/budgetledger/budgetledger/projections"
 )
 
 // Config is everything ledgerd is told on its command line.
@@ -76,6 +77,9 @@ func Start(ctx context.Context, cfg Config) (s *Service, err error) {
 	if cfg.CatalogFile != "" {
 		if err := cat.LoadFile(cfg.CatalogFile); err != nil {
 			return nil, err
+		}
+		if err := projections.CheckCatalog(cat); err != nil {
+			return nil, fmt.Errorf("%s: %w", cfg.CatalogFile, err)
 		}
 	}
 	s = &Service{cfg: cfg, logger: cfg.Logger, done: make(chan error, 1)}

@@ -296,6 +296,15 @@ func TestRequestReply(t *testing.T) {
 	if err != nil || !strings.Contains(string(reply.Data), `"unknown"`) {
 		t.Errorf("status of unknown id: %s %v", reply.Data, err)
 	}
+	m := nats.NewMsg(ingest.StatusSubject("qingpu-zwb"))
+	m.Header.Set("Content-Type", "application/protobuf")
+	m.Data = []byte("never-sent")
+	if reply, err = nc.RequestMsg(m, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := wire.DecodeOutcome(reply.Data); err != nil || o.Status != ledger.Unknown {
+		t.Errorf("protobuf status of unknown id: %+v %v (%s)", o, err, reply.Header)
+	}
 }
 
 // waitLen polls until the ledger holds n events.

@@ -33,38 +33,40 @@ func DecodeEvent(data []byte) (events.Event, error) {
 			Code: events.CodeMalformedProtobuf, Field: "event", Value: "", Expected: "a protobuf budgetledger.v1.Event",
 		}
 	}
-	if n, ok := unknownField(&m); ok {
-		if m.Body == nil {
-			// A body kind this schema does not know (from a newer
-			// publisher) arrives as an unknown field and no body.
-			return events.Event{}, &events.ValidationError{
-				Code: events.CodeUnknownBody, Field: "body", Value: fieldNumber(n),
-				Expected: "exactly one known body: " + kindList(),
-			}
-		}
-		return events.Event{}, unknownFieldError("event", "Event", n)
-	}
+	// From here on the envelope is known: every error returns it, so the
+	// rejection is filed under the event's id.
 	e := events.Event{
 		ID: m.Id, Ledger: m.Ledger, Unit: m.Unit, FiscalYear: int(m.FiscalYear),
 		Source: m.Source, Voucher: m.Voucher, Memo: m.Memo,
 	}
+	if n, ok := unknownField(&m); ok {
+		if m.Body == nil {
+			// A body kind this schema does not know (from a newer
+			// publisher) arrives as an unknown field and no body.
+			return e, &events.ValidationError{
+				Code: events.CodeUnknownBody, Field: "body", Value: fieldNumber(n),
+				Expected: "exactly one known body: " + kindList(),
+			}
+		}
+		return e, unknownFieldError("event", "Event", n)
+	}
 	if m.Date != "" {
 		d, err := events.ParseDate(m.Date)
 		if err != nil {
-			return events.Event{}, &events.ValidationError{
+			return e, &events.ValidationError{
 				Code: events.CodeInvalidDate, Field: "date", Value: m.Date, Expected: "a real calendar date as YYYY-MM-DD",
 			}
 		}
 		e.Date = d
 	}
 	if m.Body == nil {
-		return events.Event{}, &events.ValidationError{
+		return e, &events.ValidationError{
 			Code: events.CodeMissingBody, Field: "body", Expected: "exactly one body: " + kindList(),
 		}
 	}
 	body, err := decodeBody(&m)
 	if err != nil {
-		return events.Event{}, err
+		return e, err
 	}
 	e.Body = body
 	return e, nil
@@ -291,6 +293,7 @@ func EncodeEvent(e events.Event) ([]byte, error) {
 func EncodeOutcome(o ledger.Outcome) ([]byte, error) {
 	m := &pb.Outcome{
 		Ledger: o.Ledger, Id: o.ID, Seq: o.Seq, Code: string(o.Code), Reason: o.Reason,
+		Via: o.Via, InboxSeq: o.InboxSeq,
 	}
 	switch o.Status {
 	case ledger.Accepted:
@@ -299,6 +302,8 @@ func EncodeOutcome(o ledger.Outcome) ([]byte, error) {
 		m.Status = pb.Outcome_STATUS_DUPLICATE
 	case ledger.Rejected:
 		m.Status = pb.Outcome_STATUS_REJECTED
+	case ledger.Unknown:
+		m.Status = pb.Outcome_STATUS_UNKNOWN
 	default:
 		return nil, fmt.Errorf("encode outcome %s/%s: status %q", o.Ledger, o.ID, o.Status)
 	}
@@ -322,6 +327,7 @@ func DecodeOutcome(data []byte) (ledger.Outcome, error) {
 	}
 	o := ledger.Outcome{
 		Ledger: m.Ledger, ID: m.Id, Seq: m.Seq, Code: events.Code(m.Code), Reason: m.Reason,
+		Via: m.Via, InboxSeq: m.InboxSeq,
 	}
 	switch m.Status {
 	case pb.Outcome_STATUS_ACCEPTED:
@@ -330,6 +336,8 @@ func DecodeOutcome(data []byte) (ledger.Outcome, error) {
 		o.Status = ledger.Duplicate
 	case pb.Outcome_STATUS_REJECTED:
 		o.Status = ledger.Rejected
+	case pb.Outcome_STATUS_UNKNOWN:
+		o.Status = ledger.Unknown
 	default:
 		return ledger.Outcome{}, fmt.Errorf("decode outcome %s/%s: status %v", m.Ledger, m.Id, m.Status)
 	}

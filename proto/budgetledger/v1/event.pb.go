@@ -250,6 +250,9 @@ const (
 	// Not recorded, for code and reason. Nothing changed; publishing the
 	// same event again unchanged will not help.
 	Outcome_STATUS_REJECTED Outcome_Status = 3
+	// The ledger has no outcome for this id: never received, or still
+	// waiting in the inbox. Only status requests answer this.
+	Outcome_STATUS_UNKNOWN Outcome_Status = 4
 )
 
 // Enum value maps for Outcome_Status.
@@ -259,12 +262,14 @@ var (
 		1: "STATUS_ACCEPTED",
 		2: "STATUS_DUPLICATE",
 		3: "STATUS_REJECTED",
+		4: "STATUS_UNKNOWN",
 	}
 	Outcome_Status_value = map[string]int32{
 		"STATUS_UNSPECIFIED": 0,
 		"STATUS_ACCEPTED":    1,
 		"STATUS_DUPLICATE":   2,
 		"STATUS_REJECTED":    3,
+		"STATUS_UNKNOWN":     4,
 	}
 )
 
@@ -924,7 +929,12 @@ type Outcome struct {
 	Code string `protobuf:"bytes,6,opt,name=code,proto3" json:"code,omitempty"`
 	// For a rejection: which field, what value, and what was expected, in
 	// words a finance officer understands.
-	Reason        string `protobuf:"bytes,7,opt,name=reason,proto3" json:"reason,omitempty"`
+	Reason string `protobuf:"bytes,7,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The way the event came in: "inbox", "request" or "http".
+	Via string `protobuf:"bytes,8,opt,name=via,proto3" json:"via,omitempty"`
+	// For an event from the inbox: the JetStream stream sequence of its
+	// message, which the publisher got in its publish acknowledgement.
+	InboxSeq      uint64 `protobuf:"varint,9,opt,name=inbox_seq,json=inboxSeq,proto3" json:"inbox_seq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1008,6 +1018,20 @@ func (x *Outcome) GetReason() string {
 	return ""
 }
 
+func (x *Outcome) GetVia() string {
+	if x != nil {
+		return x.Via
+	}
+	return ""
+}
+
+func (x *Outcome) GetInboxSeq() uint64 {
+	if x != nil {
+		return x.InboxSeq
+	}
+	return 0
+}
+
 var File_budgetledger_v1_event_proto protoreflect.FileDescriptor
 
 const file_budgetledger_v1_event_proto_rawDesc = "" +
@@ -1058,7 +1082,7 @@ const file_budgetledger_v1_event_proto_rawDesc = "" +
 	"\x14NonFiscalSurplusUsed\x12\x16\n" +
 	"\x06amount\x18\x01 \x01(\tR\x06amount\"-\n" +
 	"\x13SurplusDistribution\x12\x16\n" +
-	"\x06amount\x18\x01 \x01(\tR\x06amount\"\xc7\x02\n" +
+	"\x06amount\x18\x01 \x01(\tR\x06amount\"\x8a\x03\n" +
 	"\aOutcome\x12\x16\n" +
 	"\x06ledger\x18\x01 \x01(\tR\x06ledger\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x127\n" +
@@ -1067,12 +1091,15 @@ const file_budgetledger_v1_event_proto_rawDesc = "" +
 	"\vrecorded_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"recordedAt\x12\x12\n" +
 	"\x04code\x18\x06 \x01(\tR\x04code\x12\x16\n" +
-	"\x06reason\x18\a \x01(\tR\x06reason\"`\n" +
+	"\x06reason\x18\a \x01(\tR\x06reason\x12\x10\n" +
+	"\x03via\x18\b \x01(\tR\x03via\x12\x1b\n" +
+	"\tinbox_seq\x18\t \x01(\x04R\binboxSeq\"t\n" +
 	"\x06Status\x12\x16\n" +
 	"\x12STATUS_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fSTATUS_ACCEPTED\x10\x01\x12\x14\n" +
 	"\x10STATUS_DUPLICATE\x10\x02\x12\x13\n" +
-	"\x0fSTATUS_REJECTED\x10\x03*|\n" +
+	"\x0fSTATUS_REJECTED\x10\x03\x12\x12\n" +
+	"\x0eSTATUS_UNKNOWN\x10\x04*|\n" +
 	"\x04Fund\x12\x14\n" +
 	"\x10FUND_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13FUND_GENERAL_BUDGET\x10\x01\x12\x18\n" +
