@@ -1,9 +1,9 @@
 package service_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
-	"bytes"
 	"io"
 	"path/filepath"
 	"sync"
