@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/budgetledger/budgetledger/events"
@@ -72,8 +73,11 @@ func FoldFiscalSummary(evs Events, f Filter, _ *events.Catalog) (*Statement, err
 	}
 	for fund := range 3 {
 		// 年末 = 年初 + 收入 − 支出, per fund (rule 8 of the published rules).
-		closing[fund] = opening[fund] + approp[fund] - spent[fund]
-		grand[fund] = spent[fund] + closing[fund]
+		closing[fund] = opening[fund]
+		grand[fund] = spent[fund]
+		if err := errors.Join(add(&closing[fund], approp[fund]), add(&closing[fund], -spent[fund]), add(&grand[fund], closing[fund])); err != nil {
+			return nil, fmt.Errorf("fold %s: %w", FiscalSummaryTitle, err)
+		}
 	}
 	var income, openingTotal int64
 	for fund := range 3 {

@@ -17,7 +17,7 @@ var incomeExpenditureLayout = loadLayout("income-expenditure")
 // one event in. It is a plain value so that it can be copied as a
 // checkpoint.
 type IncomeExpenditure struct {
-	Appropriation        [4]int64 // by events.Fund - 1 (fiscal funds only)
+	Appropriation        [3]int64 // by events.Fund - 1 (fiscal funds only)
 	OtherIncome          [5]int64 // by events.IncomeKind - 1
 	Expenditure          [35]int64
 	NonFiscalSurplusUsed int64
@@ -120,7 +120,13 @@ func (s *IncomeExpenditure) Statement(f Filter) (*Statement, error) {
 	}
 	// 年末结转和结余 is what remains: 总计 − 本年支出合计 − 结余分配. It may be
 	// negative mid-year, and is printed as such.
-	closing := grand - expenditure - s.SurplusDistribution
+	closing := grand
+	if err := add(&closing, -expenditure); err != nil {
+		return nil, err
+	}
+	if err := add(&closing, -s.SurplusDistribution); err != nil {
+		return nil, err
+	}
 
 	st := &Statement{
 		Title: IncomeExpenditureTitle, Ledger: f.Ledger, Unit: f.Unit, FiscalYear: f.FiscalYear,

@@ -200,7 +200,7 @@ func cmdReport(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	if *ledgerName == "" || (*year == 0 && *asOf == "") {
-		return fmt.Errorf("report: -ledger and -year are required")
+		return fmt.Errorf("report: -ledger and -year (or -as-of) are required")
 	}
 	q := url.Values{}
 	if *year != 0 {

@@ -14,7 +14,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -317,10 +319,25 @@ func (h *Handler) statement(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	// Note the units seen while folding, so that a mistyped unit= is an
+	// error rather than a statement of zeros.
 	var scanErr error
-	st, err := spec.Fold(h.log.Events(r.Context(), f.Ledger, &scanErr), f, h.cat)
+	units := map[string]bool{}
+	evs := func(yield func(events.Event) bool) {
+		for e := range h.log.Events(r.Context(), f.Ledger, &scanErr) {
+			units[e.Unit] = true
+			if !yield(e) {
+				return
+			}
+		}
+	}
+	st, err := spec.Fold(evs, f, h.cat)
 	if err == nil {
 		err = scanErr
+	}
+	if err == nil && f.Unit != "" && !units[f.Unit] {
+		known := slices.Sorted(maps.Keys(units))
+		err = fmt.Errorf("unit %q has no events in ledger %s (its units: %s): %w", f.Unit, f.Ledger, strings.Join(known, ", "), ledger.ErrNotFound)
 	}
 	if err != nil {
 		h.fail(w, r, err)

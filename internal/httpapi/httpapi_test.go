@@ -77,6 +77,7 @@ func TestAPI(t *testing.T) {
 		{"statement as of", base + "/statements/income-expenditure?as_of=2020-01-31", "", 200, `"as_of": "2020-01-31"`},
 		{"statement csv by Accept", base + "/statements/income-expenditure?year=2020", "text/csv", 200, "总计,4785.08,47850798.00"},
 		{"statement unit", base + "/statements/income-expenditure?year=2020&unit=" + "%E6%9C%AC%E7%BA%A7", "", 200, `"unit": "本级"`},
+		{"statement of a unit with no events", base + "/statements/income-expenditure?year=2020&unit=%E6%9C%AC", "", 404, "its units: 本级, 行政服务中心"},
 		{"statement without year", base + "/statements/income-expenditure", "", 400, "year is required"},
 		{"statement bad year", base + "/statements/income-expenditure?year=twenty", "", 400, `year=\"twenty\"`},
 		{"statement bad as_of", base + "/statements/income-expenditure?year=2020&as_of=2020-02-30", "", 400, "as_of"},
