@@ -34,6 +34,13 @@ const (
 	tagOpeningBalance       = 4
 	tagNonFiscalSurplusUsed = 5
 	tagSurplusDistribution  = 6
+	tagBudget               = 7
+	tagUnitRegistered       = 8
+	// An expenditure that carries reception counts: the fields of
+	// tagExpenditure, then batches, visitors and foreign visitors as
+	// varints. Without counts an expenditure keeps tag 3, so each value has
+	// exactly one encoding.
+	tagExpenditureReception = 9
 )
 
 // AppendBinary appends the binary form of e to b.
@@ -57,13 +64,35 @@ func (e *Event) AppendBinary(b []byte) ([]byte, error) {
 		b = appendString(b, x.Functional)
 		b = binary.AppendVarint(b, int64(x.Amount))
 	case Expenditure:
-		b = append(b, tagExpenditure)
+		tag := byte(tagExpenditure)
+		if x.Reception != nil {
+			tag = tagExpenditureReception
+		}
+		b = append(b, tag)
 		b = appendString(b, x.Functional)
 		b = appendString(b, x.Economic)
 		b = append(b, byte(x.ExpenditureKind))
 		b = appendString(b, x.Project)
 		b = append(b, byte(x.Fund))
 		b = binary.AppendVarint(b, int64(x.Amount))
+		if r := x.Reception; r != nil {
+			b = binary.AppendVarint(b, int64(r.Batches))
+			b = binary.AppendVarint(b, int64(r.Visitors))
+			b = binary.AppendVarint(b, int64(r.ForeignVisitors))
+		}
+	case Budget:
+		b = append(b, tagBudget, byte(x.Stage), boolByte(x.Decrease))
+		b = appendString(b, x.Functional)
+		b = appendString(b, x.Economic)
+		b = append(b, byte(x.ExpenditureKind))
+		b = appendString(b, x.Project)
+		b = append(b, byte(x.Fund))
+		b = binary.AppendVarint(b, int64(x.Amount))
+	case UnitRegistered:
+		b = append(b, tagUnitRegistered)
+		b = appendString(b, x.Name)
+		b = appendString(b, x.Department)
+		b = append(b, byte(x.UnitType))
 	case OpeningBalance:
 		b = append(b, tagOpeningBalance, byte(x.Fund))
 		b = binary.AppendVarint(b, int64(x.Amount))
@@ -109,11 +138,32 @@ func (e *Event) UnmarshalBinary(data []byte) error {
 		out.Body = Appropriation{Fund: Fund(d.byte()), Functional: d.string(), Amount: Amount(d.varint())}
 	case tagOtherIncome:
 		out.Body = OtherIncome{IncomeKind: IncomeKind(d.byte()), Functional: d.string(), Amount: Amount(d.varint())}
-	case tagExpenditure:
-		out.Body = Expenditure{
+	case tagExpenditure, tagExpenditureReception:
+		x := Expenditure{
 			Functional: d.string(), Economic: d.string(), ExpenditureKind: ExpenditureKind(d.byte()),
 			Project: d.string(), Fund: Fund(d.byte()), Amount: Amount(d.varint()),
 		}
+		if tag == tagExpenditureReception {
+			x.Reception = &Reception{Batches: int(d.varint()), Visitors: int(d.varint()), ForeignVisitors: int(d.varint())}
+		}
+		out.Body = x
+	case tagBudget:
+		x := Budget{Stage: BudgetStage(d.byte())}
+		switch d.byte() {
+		case 0:
+		case 1:
+			x.Decrease = true
+		default:
+			d.err = errNonCanonical
+		}
+		x.Functional, x.Economic = d.string(), d.string()
+		x.ExpenditureKind = ExpenditureKind(d.byte())
+		x.Project = d.string()
+		x.Fund = Fund(d.byte())
+		x.Amount = Amount(d.varint())
+		out.Body = x
+	case tagUnitRegistered:
+		out.Body = UnitRegistered{Name: d.string(), Department: d.string(), UnitType: UnitType(d.byte())}
 	case tagOpeningBalance:
 		out.Body = OpeningBalance{Fund: Fund(d.byte()), Amount: Amount(d.varint())}
 	case tagNonFiscalSurplusUsed:
@@ -133,6 +183,13 @@ func (e *Event) UnmarshalBinary(data []byte) error {
 	}
 	*e = out
 	return nil
+}
+
+func boolByte(v bool) byte {
+	if v {
+		return 1
+	}
+	return 0
 }
 
 func appendString(b []byte, s string) []byte {

@@ -134,3 +134,69 @@ func enumChoices[E ~uint8](names map[E]enumName, order []E) string {
 	}
 	return s
 }
+
+// BudgetStage says which budget a Budget event belongs to.
+type BudgetStage uint8
+
+// The budget stages.
+const (
+	BudgetInitial    BudgetStage = 1 // 年初预算
+	BudgetAdjustment BudgetStage = 2 // 调整预算
+)
+
+// BudgetStages lists the stages in order.
+var BudgetStages = []BudgetStage{BudgetInitial, BudgetAdjustment}
+
+var budgetStageNames = map[BudgetStage]enumName{
+	BudgetInitial:    {"initial", "年初预算"},
+	BudgetAdjustment: {"adjustment", "调整预算"},
+}
+
+// String returns the wire code.
+func (s BudgetStage) String() string { return enumString(budgetStageNames, s) }
+
+// Name returns the official Chinese name.
+func (s BudgetStage) Name() string { return budgetStageNames[s].name }
+
+// ParseBudgetStage accepts a wire code or the official name.
+func ParseBudgetStage(s string) (BudgetStage, bool) { return parseEnum(budgetStageNames, s) }
+
+// UnitType is the kind of budget unit, on which rules such as 机关运行经费
+// (the running costs of 行政 and 参公 units) depend.
+type UnitType uint8
+
+// The unit types.
+const (
+	UnitAdministrative      UnitType = 1 // 行政单位
+	UnitCivilServiceManaged UnitType = 2 // 参照公务员法管理事业单位 (参公)
+	UnitPublicInstitution   UnitType = 3 // 事业单位
+)
+
+// UnitTypes lists the unit types in order.
+var UnitTypes = []UnitType{UnitAdministrative, UnitCivilServiceManaged, UnitPublicInstitution}
+
+var unitTypeNames = map[UnitType]enumName{
+	UnitAdministrative:      {"administrative", "行政单位"},
+	UnitCivilServiceManaged: {"civil_service_managed", "参照公务员法管理事业单位"},
+	UnitPublicInstitution:   {"public_institution", "事业单位"},
+}
+
+// String returns the wire code.
+func (t UnitType) String() string { return enumString(unitTypeNames, t) }
+
+// Name returns the official Chinese name.
+func (t UnitType) Name() string { return unitTypeNames[t].name }
+
+// ParseUnitType accepts a wire code or the official name.
+func ParseUnitType(s string) (UnitType, bool) { return parseEnum(unitTypeNames, s) }
+
+// ChangeDirection reads the JSON "change" of a budget adjustment.
+func parseChange(s string) (decrease, ok bool) {
+	switch s {
+	case "increase", "调增":
+		return false, true
+	case "decrease", "调减":
+		return true, true
+	}
+	return false, false
+}

@@ -43,12 +43,15 @@ const (
 	KindOpeningBalance       Kind = "opening_balance"
 	KindNonFiscalSurplusUsed Kind = "non_fiscal_surplus_used"
 	KindSurplusDistribution  Kind = "surplus_distribution"
+	KindBudget               Kind = "budget"
+	KindUnitRegistered       Kind = "unit_registered"
 )
 
 // Kinds lists every body kind in wire order.
 var Kinds = []Kind{
 	KindAppropriation, KindOtherIncome, KindExpenditure,
 	KindOpeningBalance, KindNonFiscalSurplusUsed, KindSurplusDistribution,
+	KindBudget, KindUnitRegistered,
 }
 
 // Appropriation is money received from the finance bureau (财政拨款收入), for
@@ -78,6 +81,38 @@ type Expenditure struct {
 	Project string
 	Fund    Fund // a fiscal fund type, or FundNonFiscal
 	Amount  Amount
+	// Reception counts the official receptions a 公务接待费 (30217) payment
+	// paid for, for the "三公"经费 table; nil for any other payment.
+	Reception *Reception
+}
+
+// Reception is what a 公务接待 payment covered: how many reception batches
+// (批次), how many visitors (人次), and how many of them foreign (外宾).
+type Reception struct {
+	Batches, Visitors, ForeignVisitors int
+}
+
+// Budget is an approved budget (预算) or an adjustment of it, classified
+// like an expenditure: 年初预算 as approved at the start of the year, and
+// 调整预算 changes during it.
+type Budget struct {
+	Stage           BudgetStage
+	Decrease        bool   // an adjustment that reduces the budget (调减)
+	Functional      string // 功能分类 项, 7 digits
+	Economic        string // 经济分类 款, 5 digits; optional
+	ExpenditureKind ExpenditureKind
+	Project         string // for 项目支出 only
+	Fund            Fund
+	Amount          Amount
+}
+
+// UnitRegistered records a budget unit's official name and type for the
+// year, and the name of the department it reports in; statements print the
+// names, and rules such as 机关运行经费 depend on the type.
+type UnitRegistered struct {
+	Name       string // e.g. 上海市青浦区行政服务中心
+	Department string // e.g. 上海市青浦区政务服务办公室
+	UnitType   UnitType
 }
 
 // OpeningBalance is 年初结转和结余 brought forward into the fiscal year, for
@@ -117,8 +152,14 @@ func (NonFiscalSurplusUsed) Kind() Kind { return KindNonFiscalSurplusUsed }
 // Kind implements Body.
 func (SurplusDistribution) Kind() Kind { return KindSurplusDistribution }
 
-// BodyAmount returns the amount an event body carries. Every body kind carries
-// exactly one positive amount.
+// Kind implements Body.
+func (Budget) Kind() Kind { return KindBudget }
+
+// Kind implements Body.
+func (UnitRegistered) Kind() Kind { return KindUnitRegistered }
+
+// BodyAmount returns the amount an event body carries, signed: a budget
+// decrease is negative. A UnitRegistered carries none (0).
 func BodyAmount(b Body) Amount {
 	switch b := b.(type) {
 	case Appropriation:
@@ -132,6 +173,11 @@ func BodyAmount(b Body) Amount {
 	case NonFiscalSurplusUsed:
 		return b.Amount
 	case SurplusDistribution:
+		return b.Amount
+	case Budget:
+		if b.Decrease {
+			return -b.Amount
+		}
 		return b.Amount
 	}
 	return 0

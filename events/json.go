@@ -27,6 +27,31 @@ type jsonEvent struct {
 	OpeningBalance       *jsonFundAmount    `json:"opening_balance,omitempty"`
 	NonFiscalSurplusUsed *jsonAmountOnly    `json:"non_fiscal_surplus_used,omitempty"`
 	SurplusDistribution  *jsonAmountOnly    `json:"surplus_distribution,omitempty"`
+	Budget               *jsonBudget        `json:"budget,omitempty"`
+	UnitRegistered       *jsonUnit          `json:"unit_registered,omitempty"`
+}
+
+type jsonBudget struct {
+	Stage      string     `json:"stage"`
+	Change     string     `json:"change,omitempty"`
+	Functional string     `json:"functional"`
+	Economic   string     `json:"economic,omitempty"`
+	Kind       string     `json:"kind"`
+	Project    string     `json:"project,omitempty"`
+	Fund       string     `json:"fund"`
+	Amount     jsonAmount `json:"amount"`
+}
+
+type jsonUnit struct {
+	Name       string `json:"name"`
+	Department string `json:"department"`
+	Type       string `json:"type"`
+}
+
+type jsonReception struct {
+	Batches         int `json:"batches"`
+	Visitors        int `json:"visitors"`
+	ForeignVisitors int `json:"foreign_visitors"`
 }
 
 type jsonAppropriation struct {
@@ -45,9 +70,10 @@ type jsonExpenditure struct {
 	Functional string     `json:"functional"`
 	Economic   string     `json:"economic"`
 	Kind       string     `json:"kind"`
-	Project    string     `json:"project,omitempty"`
-	Fund       string     `json:"fund"`
-	Amount     jsonAmount `json:"amount"`
+	Project    string         `json:"project,omitempty"`
+	Fund       string         `json:"fund"`
+	Amount     jsonAmount     `json:"amount"`
+	Reception  *jsonReception `json:"reception,omitempty"`
 }
 
 type jsonFundAmount struct {
@@ -148,6 +174,17 @@ func DecodeJSON(data []byte) (Event, error) {
 		a, aerr := ParseAmount("surplus_distribution.amount", string(b.Amount))
 		add(SurplusDistribution{Amount: a}, aerr)
 	}
+	if b := j.Budget; b != nil {
+		add(decodeBudget(b))
+	}
+	if b := j.UnitRegistered; b != nil {
+		var terr error
+		t, ok := ParseUnitType(b.Type)
+		if !ok {
+			terr = enumError("unit_registered.type", b.Type, enumChoices(unitTypeNames, UnitTypes))
+		}
+		add(UnitRegistered{Name: b.Name, Department: b.Department, UnitType: t}, terr)
+	}
 	switch {
 	case len(bodies) == 0:
 		return e, invalid(CodeMissingBody, "body", "", "exactly one body: "+kindList())
@@ -196,10 +233,41 @@ func decodeExpenditure(b *jsonExpenditure) (Body, error) {
 	}
 	f, ferr := parseFundField("expenditure.fund", b.Fund)
 	a, aerr := ParseAmount("expenditure.amount", string(b.Amount))
-	return Expenditure{
+	x := Expenditure{
 		Functional: b.Functional, Economic: b.Economic, ExpenditureKind: k,
 		Project: b.Project, Fund: f, Amount: a,
-	}, errors.Join(kerr, ferr, aerr)
+	}
+	if r := b.Reception; r != nil {
+		x.Reception = &Reception{Batches: r.Batches, Visitors: r.Visitors, ForeignVisitors: r.ForeignVisitors}
+	}
+	return x, errors.Join(kerr, ferr, aerr)
+}
+
+func decodeBudget(b *jsonBudget) (Body, error) {
+	var serr, cerr, kerr error
+	st, ok := ParseBudgetStage(b.Stage)
+	if !ok {
+		serr = enumError("budget.stage", b.Stage, enumChoices(budgetStageNames, BudgetStages))
+	}
+	var decrease bool
+	switch {
+	case b.Change == "" && st == BudgetAdjustment:
+		cerr = invalid(CodeMissingField, "budget.change", "", "increase (调增) or decrease (调减) for 调整预算")
+	case b.Change != "":
+		if decrease, ok = parseChange(b.Change); !ok {
+			cerr = invalid(CodeInvalidEnum, "budget.change", b.Change, "increase (调增) or decrease (调减)")
+		}
+	}
+	k, ok := ParseExpenditureKind(b.Kind)
+	if !ok {
+		kerr = enumError("budget.kind", b.Kind, enumChoices(expenditureKindNames, ExpenditureKinds))
+	}
+	f, ferr := parseFundField("budget.fund", b.Fund)
+	a, aerr := ParseAmount("budget.amount", string(b.Amount))
+	return Budget{
+		Stage: st, Decrease: decrease, Functional: b.Functional, Economic: b.Economic,
+		ExpenditureKind: k, Project: b.Project, Fund: f, Amount: a,
+	}, errors.Join(serr, cerr, kerr, ferr, aerr)
 }
 
 func parseFundField(field, s string) (Fund, error) {
@@ -262,6 +330,22 @@ func (e Event) MarshalJSON() ([]byte, error) {
 			Functional: b.Functional, Economic: b.Economic, Kind: b.ExpenditureKind.String(),
 			Project: b.Project, Fund: b.Fund.String(), Amount: jsonAmount(b.Amount.String()),
 		}
+		if r := b.Reception; r != nil {
+			j.Expenditure.Reception = &jsonReception{Batches: r.Batches, Visitors: r.Visitors, ForeignVisitors: r.ForeignVisitors}
+		}
+	case Budget:
+		j.Budget = &jsonBudget{
+			Stage: b.Stage.String(), Functional: b.Functional, Economic: b.Economic, Kind: b.ExpenditureKind.String(),
+			Project: b.Project, Fund: b.Fund.String(), Amount: jsonAmount(b.Amount.String()),
+		}
+		if b.Stage == BudgetAdjustment {
+			j.Budget.Change = "increase"
+			if b.Decrease {
+				j.Budget.Change = "decrease"
+			}
+		}
+	case UnitRegistered:
+		j.UnitRegistered = &jsonUnit{Name: b.Name, Department: b.Department, Type: b.UnitType.String()}
 	case OpeningBalance:
 		j.OpeningBalance = &jsonFundAmount{Fund: b.Fund.String(), Amount: jsonAmount(b.Amount.String())}
 	case NonFiscalSurplusUsed:

@@ -48,6 +48,11 @@ var extraLines = []string{
 	`{"id":"x-10","ledger":"qingpu-zwb","unit":"本级","fiscal_year":2020,"date":"2020-06-30","source":"s","voucher":"v-10","expenditure":{"functional":"2019999","economic":"30201","kind":"business","fund":"non_fiscal","amount":"1.00"}}`,
 	`{"id":"x-11","ledger":"qingpu-zwb","unit":"本级","fiscal_year":2020,"date":"2020-06-30","source":"s","voucher":"v-11","expenditure":{"functional":"2019999","economic":"30201","kind":"subsidy_subordinate","fund":"government_fund","amount":"1.00"}}`,
 	`{"id":"x-12","ledger":"qingpu-zwb","unit":"本级","fiscal_year":2020,"date":"2020-01-01","source":"s","voucher":"v-12","opening_balance":{"fund":"state_capital","amount":"1.00"}}`,
+	`{"id":"x-13","ledger":"qingpu-zwb","unit":"本级","fiscal_year":2020,"date":"2020-01-02","source":"s","voucher":"v-13","budget":{"stage":"initial","functional":"2019999","economic":"30217","kind":"basic","fund":"general_budget","amount":"26000.00"}}`,
+	`{"id":"x-14","ledger":"qingpu-zwb","unit":"本级","fiscal_year":2020,"date":"2020-07-01","source":"s","voucher":"v-14","budget":{"stage":"adjustment","change":"decrease","functional":"2019999","kind":"project","project":"台式电脑","fund":"general_budget","amount":"100.00"}}`,
+	`{"id":"x-15","ledger":"qingpu-zwb","unit":"本级","fiscal_year":2020,"date":"2020-07-01","source":"s","voucher":"v-15","budget":{"stage":"adjustment","change":"increase","functional":"2069999","kind":"project","project":"智慧城市","fund":"non_fiscal","amount":"100.00"}}`,
+	`{"id":"x-16","ledger":"qingpu-zwb","unit":"行政服务中心","fiscal_year":2020,"date":"2020-01-01","source":"s","voucher":"v-16","unit_registered":{"name":"上海市青浦区行政服务中心","department":"上海市青浦区政务服务办公室","type":"public_institution"}}`,
+	`{"id":"x-17","ledger":"qingpu-zwb","unit":"本级","fiscal_year":2020,"date":"2020-03-02","source":"s","voucher":"v-17","expenditure":{"functional":"2019999","economic":"30217","kind":"basic","fund":"general_budget","amount":"1500.00","reception":{"batches":1,"visitors":40,"foreign_visitors":0}}}`,
 }
 
 // ingest does what the ingest path does with one line: decode, and when that

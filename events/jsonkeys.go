@@ -14,33 +14,40 @@ import (
 // more, in a single pass without allocations for well-formed events, and
 // rejects all three with the key's dotted path.
 
-// knownKeys lists the exact keys of the envelope (under "") and of each
-// body (under the body's key), read from the JSON struct tags so that the
-// two can never disagree.
+// knownKeys lists the exact keys of the envelope (under "") and of every
+// object inside it, by dotted path ("expenditure", "expenditure.reception"),
+// read from the JSON struct tags so that the two can never disagree.
 var knownKeys = func() map[string]map[string]bool {
-	m := map[string]map[string]bool{"": {}}
-	t := reflect.TypeFor[jsonEvent]()
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		m[""][name] = true
-		if f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct {
-			body := map[string]bool{}
-			for j := range f.Type.Elem().NumField() {
-				n, _, _ := strings.Cut(f.Type.Elem().Field(j).Tag.Get("json"), ",")
-				body[n] = true
+	m := map[string]map[string]bool{}
+	var walk func(path string, t reflect.Type)
+	walk = func(path string, t reflect.Type) {
+		keys := map[string]bool{}
+		m[path] = keys
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			keys[name] = true
+			if f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct {
+				walk(join(path, name), f.Type.Elem())
 			}
-			m[name] = body
 		}
 	}
+	walk("", reflect.TypeFor[jsonEvent]())
 	return m
 }()
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
 
 // checkKeys validates the keys of the JSON object at the start of data,
 // which encoding/json has already found syntactically valid.
 func checkKeys(data []byte) error {
 	s := keyScanner{b: data}
-	return s.object("", 0)
+	return s.object("")
 }
 
 type keyScanner struct {
@@ -56,9 +63,9 @@ func (s *keyScanner) ws() {
 	}
 }
 
-// object scans an object whose keys must be those of knownKeys[path]; at
-// depth 0 the values of body keys are scanned as objects in turn.
-func (s *keyScanner) object(path string, depth int) error {
+// object scans an object whose keys must be those of knownKeys[path], and
+// the objects inside it in turn.
+func (s *keyScanner) object(path string) error {
 	s.ws()
 	if s.i >= len(s.b) || s.b[s.i] != '{' {
 		return errMalformed
@@ -94,7 +101,7 @@ func (s *keyScanner) object(path string, depth int) error {
 		s.ws()
 		isObject := s.i < len(s.b) && s.b[s.i] == '{'
 		if !known[string(raw)] {
-			if depth == 0 && isObject {
+			if path == "" && isObject {
 				return invalid(CodeUnknownBody, field(), "", "exactly one known body: "+kindList())
 			}
 			return invalid(CodeUnknownField, field(), "", "only the fields of the event format, which are case-sensitive (see the README)")
@@ -108,8 +115,8 @@ func (s *keyScanner) object(path string, depth int) error {
 			seen[nseen] = raw
 		}
 		nseen++
-		if _, body := knownKeys[string(raw)]; body && depth == 0 && isObject {
-			if err := s.object(string(raw), 1); err != nil {
+		if nested := join(path, string(raw)); isObject && knownKeys[nested] != nil {
+			if err := s.object(nested); err != nil {
 				return err
 			}
 		} else if !s.skip() {

@@ -216,7 +216,77 @@ func (b Expenditure) validate(c *Catalog) error {
 	if err := checkFund("expenditure.fund", b.Fund, true); err != nil {
 		return err
 	}
-	return checkAmount("expenditure.amount", b.Amount)
+	if err := checkAmount("expenditure.amount", b.Amount); err != nil {
+		return err
+	}
+	if r := b.Reception; r != nil {
+		if b.Economic != EconomicReception {
+			return invalid(CodeInvalidField, "expenditure.reception", "", "no reception counts except on 公务接待费 ("+EconomicReception+")")
+		}
+		for _, f := range []struct {
+			name string
+			v    int
+		}{{"batches", r.Batches}, {"visitors", r.Visitors}, {"foreign_visitors", r.ForeignVisitors}} {
+			if f.v < 0 || f.v > 1_000_000 {
+				return invalid(CodeInvalidField, "expenditure.reception."+f.name, strconv.Itoa(f.v), "a count from 0 to 1000000")
+			}
+		}
+		if r.ForeignVisitors > r.Visitors {
+			return invalid(CodeInvalidField, "expenditure.reception.foreign_visitors", strconv.Itoa(r.ForeignVisitors),
+				"at most the number of visitors, "+strconv.Itoa(r.Visitors))
+		}
+	}
+	return nil
+}
+
+// EconomicReception is the 经济分类 款 of 公务接待费, the only expenditure that
+// carries reception counts.
+const EconomicReception = "30217"
+
+func (b Budget) validate(c *Catalog) error {
+	if _, ok := budgetStageNames[b.Stage]; !ok {
+		return invalid(CodeMissingField, "budget.stage", "", "one of "+enumChoices(budgetStageNames, BudgetStages))
+	}
+	if b.Decrease && b.Stage != BudgetAdjustment {
+		return invalid(CodeInvalidField, "budget.change", "decrease", "a decrease only for 调整预算 (stage adjustment)")
+	}
+	if err := c.checkCode(Functional, "budget.functional", b.Functional, Item); err != nil {
+		return err
+	}
+	if b.Economic != "" {
+		if err := c.checkCode(Economic, "budget.economic", b.Economic, Section); err != nil {
+			return err
+		}
+	}
+	if _, ok := expenditureKindNames[b.ExpenditureKind]; !ok {
+		return invalid(CodeMissingField, "budget.kind", "", "one of "+enumChoices(expenditureKindNames, ExpenditureKinds))
+	}
+	if b.ExpenditureKind == ExpenditureProject && b.Project == "" {
+		return invalid(CodeProjectRequired, "budget.project", "", "the project name for a 项目支出 budget")
+	}
+	if b.ExpenditureKind != ExpenditureProject && b.Project != "" {
+		return invalid(CodeProjectNotAllowed, "budget.project", b.Project, "no project except for 项目支出 (kind project)")
+	}
+	if err := checkText("budget.project", b.Project, MaxTextLen, false); err != nil {
+		return err
+	}
+	if err := checkFund("budget.fund", b.Fund, true); err != nil {
+		return err
+	}
+	return checkAmount("budget.amount", b.Amount)
+}
+
+func (b UnitRegistered) validate(*Catalog) error {
+	if err := checkText("unit_registered.name", b.Name, MaxTextLen, true); err != nil {
+		return err
+	}
+	if err := checkText("unit_registered.department", b.Department, MaxTextLen, true); err != nil {
+		return err
+	}
+	if _, ok := unitTypeNames[b.UnitType]; !ok {
+		return invalid(CodeMissingField, "unit_registered.type", "", "one of "+enumChoices(unitTypeNames, UnitTypes))
+	}
+	return nil
 }
 
 func (b OpeningBalance) validate(*Catalog) error {

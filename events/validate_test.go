@@ -125,6 +125,19 @@ func TestIngestRejects(t *testing.T) {
 		{name: "date as number", edits: []mutation{set("date", json.Number("20200102"))}, code: events.CodeInvalidField, field: "date"},
 
 		// Amounts.
+		// Reception counts, budgets and units.
+		{name: "reception on another payment", edits: []mutation{setIn(exp, "reception", map[string]any{"batches": 1, "visitors": 3, "foreign_visitors": 0})}, code: events.CodeInvalidField, field: "expenditure.reception"},
+		{name: "reception unknown field", edits: []mutation{setIn(exp, "economic", "30217"), setIn(exp, "reception", map[string]any{"batches": 1, "guests": 3})}, code: events.CodeUnknownField, field: "expenditure.reception.guests"},
+		{name: "reception more foreign than visitors", edits: []mutation{setIn(exp, "economic", "30217"), setIn(exp, "reception", map[string]any{"batches": 1, "visitors": 3, "foreign_visitors": 4})}, code: events.CodeInvalidField, field: "expenditure.reception.foreign_visitors"},
+		{name: "reception negative", edits: []mutation{setIn(exp, "economic", "30217"), setIn(exp, "reception", map[string]any{"batches": -1})}, code: events.CodeInvalidField, field: "expenditure.reception.batches"},
+		{name: "budget decrease at the start", edits: []mutation{del(exp), set("budget", map[string]any{"stage": "initial", "change": "decrease", "functional": "2019999", "kind": "basic", "fund": "general_budget", "amount": "1.00"})}, code: events.CodeInvalidField, field: "budget.change"},
+		{name: "budget adjustment without change", edits: []mutation{del(exp), set("budget", map[string]any{"stage": "adjustment", "functional": "2019999", "kind": "basic", "fund": "general_budget", "amount": "1.00"})}, code: events.CodeMissingField, field: "budget.change"},
+		{name: "budget unknown stage", edits: []mutation{del(exp), set("budget", map[string]any{"stage": "final", "functional": "2019999", "kind": "basic", "fund": "general_budget", "amount": "1.00"})}, code: events.CodeInvalidEnum, field: "budget.stage"},
+		{name: "budget project missing", edits: []mutation{del(exp), set("budget", map[string]any{"stage": "initial", "functional": "2019999", "kind": "project", "fund": "general_budget", "amount": "1.00"})}, code: events.CodeProjectRequired, field: "budget.project"},
+		{name: "budget unknown economic", edits: []mutation{del(exp), set("budget", map[string]any{"stage": "initial", "functional": "2019999", "economic": "30298", "kind": "basic", "fund": "general_budget", "amount": "1.00"})}, code: events.CodeUnknownCode, field: "budget.economic"},
+		{name: "unit type missing", edits: []mutation{del(exp), set("unit_registered", map[string]any{"name": "某单位", "department": "某部门"})}, code: events.CodeMissingField, field: "unit_registered.type"},
+		{name: "unit name missing", edits: []mutation{del(exp), set("unit_registered", map[string]any{"department": "某部门", "type": "行政单位"})}, code: events.CodeMissingField, field: "unit_registered.name"},
+
 		{name: "amount 3 decimals", edits: []mutation{setIn(exp, "amount", "12.345")}, code: events.CodeAmountPrecision, field: "expenditure.amount", value: "12.345"},
 		{name: "amount 3 decimals as number", edits: []mutation{setIn(exp, "amount", json.Number("12.345"))}, code: events.CodeAmountPrecision, field: "expenditure.amount"},
 		{name: "amount zero", edits: []mutation{setIn(exp, "amount", "0.00")}, code: events.CodeAmountNotPositive, field: "expenditure.amount"},

@@ -68,6 +68,8 @@ func (s *IncomeExpenditure) Add(e *events.Event) error {
 		err = add(&s.NonFiscalSurplusUsed, int64(b.Amount))
 	case events.SurplusDistribution:
 		err = add(&s.SurplusDistribution, int64(b.Amount))
+	case events.Budget, events.UnitRegistered:
+		// Budgets and registrations move no money.
 	default:
 		return fmt.Errorf("event %s: body %T: %w", e.ID, e.Body, ErrUnplaced)
 	}

@@ -107,7 +107,37 @@ func decodeBody(m *pb.Event) (events.Body, error) {
 			Fund:            d.fund("expenditure.fund", x.GetFund()),
 			Amount:          d.amount("expenditure.amount", x.GetAmount()),
 		}
+		if r := x.GetReception(); r != nil {
+			d.known("expenditure.reception", "Reception", r)
+			body.Reception = &events.Reception{
+				Batches: int(r.GetBatches()), Visitors: int(r.GetVisitors()), ForeignVisitors: int(r.GetForeignVisitors()),
+			}
+		}
 		return body, d.err
+	case *pb.Event_Budget:
+		x := b.Budget
+		d.known("budget", "Budget", x)
+		stage, err := decodeEnum("budget.stage", int32(x.GetStage()), events.BudgetStages,
+			func(s events.BudgetStage) string { return pb.BudgetStage(s).String() })
+		d.keep(err)
+		body := events.Budget{
+			Stage:           stage,
+			Decrease:        x.GetDecrease(),
+			Functional:      x.GetFunctional(),
+			Economic:        x.GetEconomic(),
+			ExpenditureKind: d.expenditureKind("budget.kind", x.GetKind()),
+			Project:         x.GetProject(),
+			Fund:            d.fund("budget.fund", x.GetFund()),
+			Amount:          d.amount("budget.amount", x.GetAmount()),
+		}
+		return body, d.err
+	case *pb.Event_UnitRegistered:
+		x := b.UnitRegistered
+		d.known("unit_registered", "UnitRegistered", x)
+		t, err := decodeEnum("unit_registered.type", int32(x.GetType()), events.UnitTypes,
+			func(t events.UnitType) string { return pb.UnitType(t).String() })
+		d.keep(err)
+		return events.UnitRegistered{Name: x.GetName(), Department: x.GetDepartment(), UnitType: t}, d.err
 	case *pb.Event_OpeningBalance:
 		x := b.OpeningBalance
 		d.known("opening_balance", "OpeningBalance", x)
@@ -262,9 +292,22 @@ func EncodeEvent(e events.Event) ([]byte, error) {
 			Kind: pb.IncomeKind(b.IncomeKind), Functional: b.Functional, Amount: b.Amount.String(),
 		}}
 	case events.Expenditure:
-		m.Body = &pb.Event_Expenditure{Expenditure: &pb.Expenditure{
+		x := &pb.Expenditure{
 			Functional: b.Functional, Economic: b.Economic, Kind: pb.ExpenditureKind(b.ExpenditureKind),
 			Project: b.Project, Fund: pb.Fund(b.Fund), Amount: b.Amount.String(),
+		}
+		if r := b.Reception; r != nil {
+			x.Reception = &pb.Reception{Batches: int32(r.Batches), Visitors: int32(r.Visitors), ForeignVisitors: int32(r.ForeignVisitors)}
+		}
+		m.Body = &pb.Event_Expenditure{Expenditure: x}
+	case events.Budget:
+		m.Body = &pb.Event_Budget{Budget: &pb.Budget{
+			Stage: pb.BudgetStage(b.Stage), Decrease: b.Decrease, Functional: b.Functional, Economic: b.Economic,
+			Kind: pb.ExpenditureKind(b.ExpenditureKind), Project: b.Project, Fund: pb.Fund(b.Fund), Amount: b.Amount.String(),
+		}}
+	case events.UnitRegistered:
+		m.Body = &pb.Event_UnitRegistered{UnitRegistered: &pb.UnitRegistered{
+			Name: b.Name, Department: b.Department, Type: pb.UnitType(b.UnitType),
 		}}
 	case events.OpeningBalance:
 		m.Body = &pb.Event_OpeningBalance{OpeningBalance: &pb.OpeningBalance{

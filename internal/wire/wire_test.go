@@ -39,6 +39,13 @@ func sampleEvents() []events.Event {
 		env("b-1", events.OpeningBalance{Fund: events.FundStateCapital, Amount: 500000}),
 		env("n-1", events.NonFiscalSurplusUsed{Amount: 10}),
 		env("s-1", events.SurplusDistribution{Amount: 7000}),
+		env("e-3", events.Expenditure{
+			Functional: "2010301", Economic: "30217", ExpenditureKind: events.ExpenditureBasic,
+			Fund: events.FundGeneralBudget, Amount: 150000, Reception: &events.Reception{Batches: 1, Visitors: 40, ForeignVisitors: 2},
+		}),
+		env("g-1", events.Budget{Stage: events.BudgetAdjustment, Decrease: true, Functional: "2010301", Economic: "30217",
+			ExpenditureKind: events.ExpenditureProject, Project: "接待", Fund: events.FundGeneralBudget, Amount: 260000}),
+		env("u-1", events.UnitRegistered{Name: "上海市青浦区行政服务中心", Department: "上海市青浦区政务服务办公室", UnitType: events.UnitPublicInstitution}),
 	}
 }
 
@@ -154,7 +161,7 @@ func TestDecodeEventErrors(t *testing.T) {
 		{"invalid utf-8", badUTF8, events.CodeMalformedProtobuf, "event"},
 		{"empty", nil, events.CodeMissingBody, "body"},
 		{"no body", marshal(t, &pb.Event{Id: "x", Ledger: "l"}), events.CodeMissingBody, "body"},
-		{"newer body kind", withUnknown(&pb.Event{Id: "x"}, 16), events.CodeUnknownBody, "body"},
+		{"newer body kind", withUnknown(&pb.Event{Id: "x"}, 99), events.CodeUnknownBody, "body"},
 		{"unknown envelope field", withUnknown(expenditure(valid()), 9), events.CodeUnknownField, "event"},
 		{"unknown body field", func() []byte {
 			return marshal(t, &pb.Event{Body: &pb.Event_Expenditure{Expenditure: func() *pb.Expenditure {

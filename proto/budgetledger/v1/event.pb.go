@@ -41,6 +41,116 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// BudgetStage names the budget a Budget event belongs to.
+type BudgetStage int32
+
+const (
+	// Not set: rejected.
+	BudgetStage_BUDGET_STAGE_UNSPECIFIED BudgetStage = 0
+	// 年初预算.
+	BudgetStage_BUDGET_STAGE_INITIAL BudgetStage = 1
+	// 调整预算.
+	BudgetStage_BUDGET_STAGE_ADJUSTMENT BudgetStage = 2
+)
+
+// Enum value maps for BudgetStage.
+var (
+	BudgetStage_name = map[int32]string{
+		0: "BUDGET_STAGE_UNSPECIFIED",
+		1: "BUDGET_STAGE_INITIAL",
+		2: "BUDGET_STAGE_ADJUSTMENT",
+	}
+	BudgetStage_value = map[string]int32{
+		"BUDGET_STAGE_UNSPECIFIED": 0,
+		"BUDGET_STAGE_INITIAL":     1,
+		"BUDGET_STAGE_ADJUSTMENT":  2,
+	}
+)
+
+func (x BudgetStage) Enum() *BudgetStage {
+	p := new(BudgetStage)
+	*p = x
+	return p
+}
+
+func (x BudgetStage) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (BudgetStage) Descriptor() protoreflect.EnumDescriptor {
+	return file_budgetledger_v1_event_proto_enumTypes[0].Descriptor()
+}
+
+func (BudgetStage) Type() protoreflect.EnumType {
+	return &file_budgetledger_v1_event_proto_enumTypes[0]
+}
+
+func (x BudgetStage) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use BudgetStage.Descriptor instead.
+func (BudgetStage) EnumDescriptor() ([]byte, []int) {
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{0}
+}
+
+// UnitType is the kind of budget unit.
+type UnitType int32
+
+const (
+	// Not set: rejected.
+	UnitType_UNIT_TYPE_UNSPECIFIED UnitType = 0
+	// 行政单位.
+	UnitType_UNIT_TYPE_ADMINISTRATIVE UnitType = 1
+	// 参照公务员法管理事业单位 (参公).
+	UnitType_UNIT_TYPE_CIVIL_SERVICE_MANAGED UnitType = 2
+	// 事业单位.
+	UnitType_UNIT_TYPE_PUBLIC_INSTITUTION UnitType = 3
+)
+
+// Enum value maps for UnitType.
+var (
+	UnitType_name = map[int32]string{
+		0: "UNIT_TYPE_UNSPECIFIED",
+		1: "UNIT_TYPE_ADMINISTRATIVE",
+		2: "UNIT_TYPE_CIVIL_SERVICE_MANAGED",
+		3: "UNIT_TYPE_PUBLIC_INSTITUTION",
+	}
+	UnitType_value = map[string]int32{
+		"UNIT_TYPE_UNSPECIFIED":           0,
+		"UNIT_TYPE_ADMINISTRATIVE":        1,
+		"UNIT_TYPE_CIVIL_SERVICE_MANAGED": 2,
+		"UNIT_TYPE_PUBLIC_INSTITUTION":    3,
+	}
+)
+
+func (x UnitType) Enum() *UnitType {
+	p := new(UnitType)
+	*p = x
+	return p
+}
+
+func (x UnitType) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (UnitType) Descriptor() protoreflect.EnumDescriptor {
+	return file_budgetledger_v1_event_proto_enumTypes[1].Descriptor()
+}
+
+func (UnitType) Type() protoreflect.EnumType {
+	return &file_budgetledger_v1_event_proto_enumTypes[1]
+}
+
+func (x UnitType) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use UnitType.Descriptor instead.
+func (UnitType) EnumDescriptor() ([]byte, []int) {
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{1}
+}
+
 // Fund is the source of money: one of the three fiscal fund types of the
 // government budget, or money that is not a fiscal appropriation. The
 // numbers are stable and match the ledger's own.
@@ -88,11 +198,11 @@ func (x Fund) String() string {
 }
 
 func (Fund) Descriptor() protoreflect.EnumDescriptor {
-	return file_budgetledger_v1_event_proto_enumTypes[0].Descriptor()
+	return file_budgetledger_v1_event_proto_enumTypes[2].Descriptor()
 }
 
 func (Fund) Type() protoreflect.EnumType {
-	return &file_budgetledger_v1_event_proto_enumTypes[0]
+	return &file_budgetledger_v1_event_proto_enumTypes[2]
 }
 
 func (x Fund) Number() protoreflect.EnumNumber {
@@ -101,7 +211,7 @@ func (x Fund) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Fund.Descriptor instead.
 func (Fund) EnumDescriptor() ([]byte, []int) {
-	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{0}
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{2}
 }
 
 // IncomeKind is the kind of a non-appropriation income, in the order of the
@@ -154,11 +264,11 @@ func (x IncomeKind) String() string {
 }
 
 func (IncomeKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_budgetledger_v1_event_proto_enumTypes[1].Descriptor()
+	return file_budgetledger_v1_event_proto_enumTypes[3].Descriptor()
 }
 
 func (IncomeKind) Type() protoreflect.EnumType {
-	return &file_budgetledger_v1_event_proto_enumTypes[1]
+	return &file_budgetledger_v1_event_proto_enumTypes[3]
 }
 
 func (x IncomeKind) Number() protoreflect.EnumNumber {
@@ -167,7 +277,7 @@ func (x IncomeKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use IncomeKind.Descriptor instead.
 func (IncomeKind) EnumDescriptor() ([]byte, []int) {
-	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{1}
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{3}
 }
 
 // ExpenditureKind is the kind of an expenditure, in the order of the
@@ -220,11 +330,11 @@ func (x ExpenditureKind) String() string {
 }
 
 func (ExpenditureKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_budgetledger_v1_event_proto_enumTypes[2].Descriptor()
+	return file_budgetledger_v1_event_proto_enumTypes[4].Descriptor()
 }
 
 func (ExpenditureKind) Type() protoreflect.EnumType {
-	return &file_budgetledger_v1_event_proto_enumTypes[2]
+	return &file_budgetledger_v1_event_proto_enumTypes[4]
 }
 
 func (x ExpenditureKind) Number() protoreflect.EnumNumber {
@@ -233,7 +343,7 @@ func (x ExpenditureKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ExpenditureKind.Descriptor instead.
 func (ExpenditureKind) EnumDescriptor() ([]byte, []int) {
-	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{2}
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{4}
 }
 
 // What became of the event.
@@ -284,11 +394,11 @@ func (x Outcome_Status) String() string {
 }
 
 func (Outcome_Status) Descriptor() protoreflect.EnumDescriptor {
-	return file_budgetledger_v1_event_proto_enumTypes[3].Descriptor()
+	return file_budgetledger_v1_event_proto_enumTypes[5].Descriptor()
 }
 
 func (Outcome_Status) Type() protoreflect.EnumType {
-	return &file_budgetledger_v1_event_proto_enumTypes[3]
+	return &file_budgetledger_v1_event_proto_enumTypes[5]
 }
 
 func (x Outcome_Status) Number() protoreflect.EnumNumber {
@@ -297,7 +407,7 @@ func (x Outcome_Status) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Outcome_Status.Descriptor instead.
 func (Outcome_Status) EnumDescriptor() ([]byte, []int) {
-	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{7, 0}
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{10, 0}
 }
 
 // Event is one fact published by an accounting system (会计核算系统): the
@@ -338,6 +448,8 @@ type Event struct {
 	//	*Event_OpeningBalance
 	//	*Event_NonFiscalSurplusUsed
 	//	*Event_SurplusDistribution
+	//	*Event_Budget
+	//	*Event_UnitRegistered
 	Body          isEvent_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -490,6 +602,24 @@ func (x *Event) GetSurplusDistribution() *SurplusDistribution {
 	return nil
 }
 
+func (x *Event) GetBudget() *Budget {
+	if x != nil {
+		if x, ok := x.Body.(*Event_Budget); ok {
+			return x.Budget
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetUnitRegistered() *UnitRegistered {
+	if x != nil {
+		if x, ok := x.Body.(*Event_UnitRegistered); ok {
+			return x.UnitRegistered
+		}
+	}
+	return nil
+}
+
 type isEvent_Body interface {
 	isEvent_Body()
 }
@@ -524,6 +654,14 @@ type Event_SurplusDistribution struct {
 	SurplusDistribution *SurplusDistribution `protobuf:"bytes,15,opt,name=surplus_distribution,json=surplusDistribution,proto3,oneof"`
 }
 
+type Event_Budget struct {
+	Budget *Budget `protobuf:"bytes,16,opt,name=budget,proto3,oneof"`
+}
+
+type Event_UnitRegistered struct {
+	UnitRegistered *UnitRegistered `protobuf:"bytes,17,opt,name=unit_registered,json=unitRegistered,proto3,oneof"`
+}
+
 func (*Event_Appropriation) isEvent_Body() {}
 
 func (*Event_OtherIncome) isEvent_Body() {}
@@ -535,6 +673,10 @@ func (*Event_OpeningBalance) isEvent_Body() {}
 func (*Event_NonFiscalSurplusUsed) isEvent_Body() {}
 
 func (*Event_SurplusDistribution) isEvent_Body() {}
+
+func (*Event_Budget) isEvent_Body() {}
+
+func (*Event_UnitRegistered) isEvent_Body() {}
 
 // Appropriation is money received from the finance bureau (财政拨款收入),
 // for the 功能分类 项 it is intended for.
@@ -682,7 +824,10 @@ type Expenditure struct {
 	// The fund that paid: a fiscal fund type or FUND_NON_FISCAL.
 	Fund Fund `protobuf:"varint,5,opt,name=fund,proto3,enum=budgetledger.v1.Fund" json:"fund,omitempty"`
 	// Amount in 元, decimal with at most two places, greater than zero.
-	Amount        string `protobuf:"bytes,6,opt,name=amount,proto3" json:"amount,omitempty"`
+	Amount string `protobuf:"bytes,6,opt,name=amount,proto3" json:"amount,omitempty"`
+	// For 公务接待费 (经济分类 30217) only: what the payment covered, for the
+	// "三公"经费 table. Absent for every other payment.
+	Reception     *Reception `protobuf:"bytes,7,opt,name=reception,proto3" json:"reception,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -757,6 +902,13 @@ func (x *Expenditure) GetAmount() string {
 		return x.Amount
 	}
 	return ""
+}
+
+func (x *Expenditure) GetReception() *Reception {
+	if x != nil {
+		return x.Reception
+	}
+	return nil
 }
 
 // OpeningBalance is 年初结转和结余 brought forward into the fiscal year, for
@@ -909,6 +1061,245 @@ func (x *SurplusDistribution) GetAmount() string {
 	return ""
 }
 
+// Reception is what a 公务接待 payment covered.
+type Reception struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Reception batches (批次).
+	Batches int32 `protobuf:"varint,1,opt,name=batches,proto3" json:"batches,omitempty"`
+	// Visitors received (人次).
+	Visitors int32 `protobuf:"varint,2,opt,name=visitors,proto3" json:"visitors,omitempty"`
+	// Of them, foreign visitors (外宾).
+	ForeignVisitors int32 `protobuf:"varint,3,opt,name=foreign_visitors,json=foreignVisitors,proto3" json:"foreign_visitors,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *Reception) Reset() {
+	*x = Reception{}
+	mi := &file_budgetledger_v1_event_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Reception) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Reception) ProtoMessage() {}
+
+func (x *Reception) ProtoReflect() protoreflect.Message {
+	mi := &file_budgetledger_v1_event_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Reception.ProtoReflect.Descriptor instead.
+func (*Reception) Descriptor() ([]byte, []int) {
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Reception) GetBatches() int32 {
+	if x != nil {
+		return x.Batches
+	}
+	return 0
+}
+
+func (x *Reception) GetVisitors() int32 {
+	if x != nil {
+		return x.Visitors
+	}
+	return 0
+}
+
+func (x *Reception) GetForeignVisitors() int32 {
+	if x != nil {
+		return x.ForeignVisitors
+	}
+	return 0
+}
+
+// Budget is an approved budget (年初预算) or an adjustment of it (调整预算),
+// classified like an expenditure.
+type Budget struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Which budget the event belongs to.
+	Stage BudgetStage `protobuf:"varint,1,opt,name=stage,proto3,enum=budgetledger.v1.BudgetStage" json:"stage,omitempty"`
+	// For an adjustment: true when it reduces the budget (调减).
+	Decrease bool `protobuf:"varint,2,opt,name=decrease,proto3" json:"decrease,omitempty"`
+	// 功能分类 项, 7 digits.
+	Functional string `protobuf:"bytes,3,opt,name=functional,proto3" json:"functional,omitempty"`
+	// 经济分类 款, 5 digits; optional.
+	Economic string `protobuf:"bytes,4,opt,name=economic,proto3" json:"economic,omitempty"`
+	// The kind of spending budgeted.
+	Kind ExpenditureKind `protobuf:"varint,5,opt,name=kind,proto3,enum=budgetledger.v1.ExpenditureKind" json:"kind,omitempty"`
+	// The project, for 项目支出 only.
+	Project string `protobuf:"bytes,6,opt,name=project,proto3" json:"project,omitempty"`
+	// The fund the budget is paid from.
+	Fund Fund `protobuf:"varint,7,opt,name=fund,proto3,enum=budgetledger.v1.Fund" json:"fund,omitempty"`
+	// Decimal 元, at most 2 places, greater than zero.
+	Amount        string `protobuf:"bytes,8,opt,name=amount,proto3" json:"amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Budget) Reset() {
+	*x = Budget{}
+	mi := &file_budgetledger_v1_event_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Budget) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Budget) ProtoMessage() {}
+
+func (x *Budget) ProtoReflect() protoreflect.Message {
+	mi := &file_budgetledger_v1_event_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Budget.ProtoReflect.Descriptor instead.
+func (*Budget) Descriptor() ([]byte, []int) {
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Budget) GetStage() BudgetStage {
+	if x != nil {
+		return x.Stage
+	}
+	return BudgetStage_BUDGET_STAGE_UNSPECIFIED
+}
+
+func (x *Budget) GetDecrease() bool {
+	if x != nil {
+		return x.Decrease
+	}
+	return false
+}
+
+func (x *Budget) GetFunctional() string {
+	if x != nil {
+		return x.Functional
+	}
+	return ""
+}
+
+func (x *Budget) GetEconomic() string {
+	if x != nil {
+		return x.Economic
+	}
+	return ""
+}
+
+func (x *Budget) GetKind() ExpenditureKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ExpenditureKind_EXPENDITURE_KIND_UNSPECIFIED
+}
+
+func (x *Budget) GetProject() string {
+	if x != nil {
+		return x.Project
+	}
+	return ""
+}
+
+func (x *Budget) GetFund() Fund {
+	if x != nil {
+		return x.Fund
+	}
+	return Fund_FUND_UNSPECIFIED
+}
+
+func (x *Budget) GetAmount() string {
+	if x != nil {
+		return x.Amount
+	}
+	return ""
+}
+
+// UnitRegistered records a budget unit's official name and type for the
+// year, and its department's name.
+type UnitRegistered struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The unit's official name, e.g. 上海市青浦区行政服务中心.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The department's official name, e.g. 上海市青浦区政务服务办公室.
+	Department string `protobuf:"bytes,2,opt,name=department,proto3" json:"department,omitempty"`
+	// The kind of unit.
+	Type          UnitType `protobuf:"varint,3,opt,name=type,proto3,enum=budgetledger.v1.UnitType" json:"type,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnitRegistered) Reset() {
+	*x = UnitRegistered{}
+	mi := &file_budgetledger_v1_event_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnitRegistered) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnitRegistered) ProtoMessage() {}
+
+func (x *UnitRegistered) ProtoReflect() protoreflect.Message {
+	mi := &file_budgetledger_v1_event_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnitRegistered.ProtoReflect.Descriptor instead.
+func (*UnitRegistered) Descriptor() ([]byte, []int) {
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *UnitRegistered) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *UnitRegistered) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *UnitRegistered) GetType() UnitType {
+	if x != nil {
+		return x.Type
+	}
+	return UnitType_UNIT_TYPE_UNSPECIFIED
+}
+
 // Outcome is the publisher's receipt (回执) for one event. The ledger sends
 // it only after the event (or its rejection) is durably committed.
 type Outcome struct {
@@ -941,7 +1332,7 @@ type Outcome struct {
 
 func (x *Outcome) Reset() {
 	*x = Outcome{}
-	mi := &file_budgetledger_v1_event_proto_msgTypes[7]
+	mi := &file_budgetledger_v1_event_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -953,7 +1344,7 @@ func (x *Outcome) String() string {
 func (*Outcome) ProtoMessage() {}
 
 func (x *Outcome) ProtoReflect() protoreflect.Message {
-	mi := &file_budgetledger_v1_event_proto_msgTypes[7]
+	mi := &file_budgetledger_v1_event_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -966,7 +1357,7 @@ func (x *Outcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Outcome.ProtoReflect.Descriptor instead.
 func (*Outcome) Descriptor() ([]byte, []int) {
-	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{7}
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Outcome) GetLedger() string {
@@ -1036,7 +1427,7 @@ var File_budgetledger_v1_event_proto protoreflect.FileDescriptor
 
 const file_budgetledger_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"\x1bbudgetledger/v1/event.proto\x12\x0fbudgetledger.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9a\x05\n" +
+	"\x1bbudgetledger/v1/event.proto\x12\x0fbudgetledger.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x99\x06\n" +
 	"\x05Event\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06ledger\x18\x02 \x01(\tR\x06ledger\x12\x12\n" +
@@ -1053,7 +1444,9 @@ const file_budgetledger_v1_event_proto_rawDesc = "" +
 	"\vexpenditure\x18\f \x01(\v2\x1c.budgetledger.v1.ExpenditureH\x00R\vexpenditure\x12J\n" +
 	"\x0fopening_balance\x18\r \x01(\v2\x1f.budgetledger.v1.OpeningBalanceH\x00R\x0eopeningBalance\x12^\n" +
 	"\x17non_fiscal_surplus_used\x18\x0e \x01(\v2%.budgetledger.v1.NonFiscalSurplusUsedH\x00R\x14nonFiscalSurplusUsed\x12Y\n" +
-	"\x14surplus_distribution\x18\x0f \x01(\v2$.budgetledger.v1.SurplusDistributionH\x00R\x13surplusDistributionB\x06\n" +
+	"\x14surplus_distribution\x18\x0f \x01(\v2$.budgetledger.v1.SurplusDistributionH\x00R\x13surplusDistribution\x121\n" +
+	"\x06budget\x18\x10 \x01(\v2\x17.budgetledger.v1.BudgetH\x00R\x06budget\x12J\n" +
+	"\x0funit_registered\x18\x11 \x01(\v2\x1f.budgetledger.v1.UnitRegisteredH\x00R\x0eunitRegisteredB\x06\n" +
 	"\x04body\"r\n" +
 	"\rAppropriation\x12)\n" +
 	"\x04fund\x18\x01 \x01(\x0e2\x15.budgetledger.v1.FundR\x04fund\x12\x1e\n" +
@@ -1066,7 +1459,7 @@ const file_budgetledger_v1_event_proto_rawDesc = "" +
 	"\n" +
 	"functional\x18\x02 \x01(\tR\n" +
 	"functional\x12\x16\n" +
-	"\x06amount\x18\x03 \x01(\tR\x06amount\"\xdc\x01\n" +
+	"\x06amount\x18\x03 \x01(\tR\x06amount\"\x96\x02\n" +
 	"\vExpenditure\x12\x1e\n" +
 	"\n" +
 	"functional\x18\x01 \x01(\tR\n" +
@@ -1075,14 +1468,36 @@ const file_budgetledger_v1_event_proto_rawDesc = "" +
 	"\x04kind\x18\x03 \x01(\x0e2 .budgetledger.v1.ExpenditureKindR\x04kind\x12\x18\n" +
 	"\aproject\x18\x04 \x01(\tR\aproject\x12)\n" +
 	"\x04fund\x18\x05 \x01(\x0e2\x15.budgetledger.v1.FundR\x04fund\x12\x16\n" +
-	"\x06amount\x18\x06 \x01(\tR\x06amount\"S\n" +
+	"\x06amount\x18\x06 \x01(\tR\x06amount\x128\n" +
+	"\treception\x18\a \x01(\v2\x1a.budgetledger.v1.ReceptionR\treception\"S\n" +
 	"\x0eOpeningBalance\x12)\n" +
 	"\x04fund\x18\x01 \x01(\x0e2\x15.budgetledger.v1.FundR\x04fund\x12\x16\n" +
 	"\x06amount\x18\x02 \x01(\tR\x06amount\".\n" +
 	"\x14NonFiscalSurplusUsed\x12\x16\n" +
 	"\x06amount\x18\x01 \x01(\tR\x06amount\"-\n" +
 	"\x13SurplusDistribution\x12\x16\n" +
-	"\x06amount\x18\x01 \x01(\tR\x06amount\"\x8a\x03\n" +
+	"\x06amount\x18\x01 \x01(\tR\x06amount\"l\n" +
+	"\tReception\x12\x18\n" +
+	"\abatches\x18\x01 \x01(\x05R\abatches\x12\x1a\n" +
+	"\bvisitors\x18\x02 \x01(\x05R\bvisitors\x12)\n" +
+	"\x10foreign_visitors\x18\x03 \x01(\x05R\x0fforeignVisitors\"\xa7\x02\n" +
+	"\x06Budget\x122\n" +
+	"\x05stage\x18\x01 \x01(\x0e2\x1c.budgetledger.v1.BudgetStageR\x05stage\x12\x1a\n" +
+	"\bdecrease\x18\x02 \x01(\bR\bdecrease\x12\x1e\n" +
+	"\n" +
+	"functional\x18\x03 \x01(\tR\n" +
+	"functional\x12\x1a\n" +
+	"\beconomic\x18\x04 \x01(\tR\beconomic\x124\n" +
+	"\x04kind\x18\x05 \x01(\x0e2 .budgetledger.v1.ExpenditureKindR\x04kind\x12\x18\n" +
+	"\aproject\x18\x06 \x01(\tR\aproject\x12)\n" +
+	"\x04fund\x18\a \x01(\x0e2\x15.budgetledger.v1.FundR\x04fund\x12\x16\n" +
+	"\x06amount\x18\b \x01(\tR\x06amount\"s\n" +
+	"\x0eUnitRegistered\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1e\n" +
+	"\n" +
+	"department\x18\x02 \x01(\tR\n" +
+	"department\x12-\n" +
+	"\x04type\x18\x03 \x01(\x0e2\x19.budgetledger.v1.UnitTypeR\x04type\"\x8a\x03\n" +
 	"\aOutcome\x12\x16\n" +
 	"\x06ledger\x18\x01 \x01(\tR\x06ledger\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x127\n" +
@@ -1099,7 +1514,16 @@ const file_budgetledger_v1_event_proto_rawDesc = "" +
 	"\x0fSTATUS_ACCEPTED\x10\x01\x12\x14\n" +
 	"\x10STATUS_DUPLICATE\x10\x02\x12\x13\n" +
 	"\x0fSTATUS_REJECTED\x10\x03\x12\x12\n" +
-	"\x0eSTATUS_UNKNOWN\x10\x04*|\n" +
+	"\x0eSTATUS_UNKNOWN\x10\x04*b\n" +
+	"\vBudgetStage\x12\x1c\n" +
+	"\x18BUDGET_STAGE_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14BUDGET_STAGE_INITIAL\x10\x01\x12\x1b\n" +
+	"\x17BUDGET_STAGE_ADJUSTMENT\x10\x02*\x8a\x01\n" +
+	"\bUnitType\x12\x19\n" +
+	"\x15UNIT_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18UNIT_TYPE_ADMINISTRATIVE\x10\x01\x12#\n" +
+	"\x1fUNIT_TYPE_CIVIL_SERVICE_MANAGED\x10\x02\x12 \n" +
+	"\x1cUNIT_TYPE_PUBLIC_INSTITUTION\x10\x03*|\n" +
 	"\x04Fund\x12\x14\n" +
 	"\x10FUND_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13FUND_GENERAL_BUDGET\x10\x01\x12\x18\n" +
@@ -1134,42 +1558,54 @@ func file_budgetledger_v1_event_proto_rawDescGZIP() []byte {
 	return file_budgetledger_v1_event_proto_rawDescData
 }
 
-var file_budgetledger_v1_event_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_budgetledger_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_budgetledger_v1_event_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_budgetledger_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_budgetledger_v1_event_proto_goTypes = []any{
-	(Fund)(0),                     // 0: budgetledger.v1.Fund
-	(IncomeKind)(0),               // 1: budgetledger.v1.IncomeKind
-	(ExpenditureKind)(0),          // 2: budgetledger.v1.ExpenditureKind
-	(Outcome_Status)(0),           // 3: budgetledger.v1.Outcome.Status
-	(*Event)(nil),                 // 4: budgetledger.v1.Event
-	(*Appropriation)(nil),         // 5: budgetledger.v1.Appropriation
-	(*OtherIncome)(nil),           // 6: budgetledger.v1.OtherIncome
-	(*Expenditure)(nil),           // 7: budgetledger.v1.Expenditure
-	(*OpeningBalance)(nil),        // 8: budgetledger.v1.OpeningBalance
-	(*NonFiscalSurplusUsed)(nil),  // 9: budgetledger.v1.NonFiscalSurplusUsed
-	(*SurplusDistribution)(nil),   // 10: budgetledger.v1.SurplusDistribution
-	(*Outcome)(nil),               // 11: budgetledger.v1.Outcome
-	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
+	(BudgetStage)(0),              // 0: budgetledger.v1.BudgetStage
+	(UnitType)(0),                 // 1: budgetledger.v1.UnitType
+	(Fund)(0),                     // 2: budgetledger.v1.Fund
+	(IncomeKind)(0),               // 3: budgetledger.v1.IncomeKind
+	(ExpenditureKind)(0),          // 4: budgetledger.v1.ExpenditureKind
+	(Outcome_Status)(0),           // 5: budgetledger.v1.Outcome.Status
+	(*Event)(nil),                 // 6: budgetledger.v1.Event
+	(*Appropriation)(nil),         // 7: budgetledger.v1.Appropriation
+	(*OtherIncome)(nil),           // 8: budgetledger.v1.OtherIncome
+	(*Expenditure)(nil),           // 9: budgetledger.v1.Expenditure
+	(*OpeningBalance)(nil),        // 10: budgetledger.v1.OpeningBalance
+	(*NonFiscalSurplusUsed)(nil),  // 11: budgetledger.v1.NonFiscalSurplusUsed
+	(*SurplusDistribution)(nil),   // 12: budgetledger.v1.SurplusDistribution
+	(*Reception)(nil),             // 13: budgetledger.v1.Reception
+	(*Budget)(nil),                // 14: budgetledger.v1.Budget
+	(*UnitRegistered)(nil),        // 15: budgetledger.v1.UnitRegistered
+	(*Outcome)(nil),               // 16: budgetledger.v1.Outcome
+	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
 }
 var file_budgetledger_v1_event_proto_depIdxs = []int32{
-	5,  // 0: budgetledger.v1.Event.appropriation:type_name -> budgetledger.v1.Appropriation
-	6,  // 1: budgetledger.v1.Event.other_income:type_name -> budgetledger.v1.OtherIncome
-	7,  // 2: budgetledger.v1.Event.expenditure:type_name -> budgetledger.v1.Expenditure
-	8,  // 3: budgetledger.v1.Event.opening_balance:type_name -> budgetledger.v1.OpeningBalance
-	9,  // 4: budgetledger.v1.Event.non_fiscal_surplus_used:type_name -> budgetledger.v1.NonFiscalSurplusUsed
-	10, // 5: budgetledger.v1.Event.surplus_distribution:type_name -> budgetledger.v1.SurplusDistribution
-	0,  // 6: budgetledger.v1.Appropriation.fund:type_name -> budgetledger.v1.Fund
-	1,  // 7: budgetledger.v1.OtherIncome.kind:type_name -> budgetledger.v1.IncomeKind
-	2,  // 8: budgetledger.v1.Expenditure.kind:type_name -> budgetledger.v1.ExpenditureKind
-	0,  // 9: budgetledger.v1.Expenditure.fund:type_name -> budgetledger.v1.Fund
-	0,  // 10: budgetledger.v1.OpeningBalance.fund:type_name -> budgetledger.v1.Fund
-	3,  // 11: budgetledger.v1.Outcome.status:type_name -> budgetledger.v1.Outcome.Status
-	12, // 12: budgetledger.v1.Outcome.recorded_at:type_name -> google.protobuf.Timestamp
-	13, // [13:13] is the sub-list for method output_type
-	13, // [13:13] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	7,  // 0: budgetledger.v1.Event.appropriation:type_name -> budgetledger.v1.Appropriation
+	8,  // 1: budgetledger.v1.Event.other_income:type_name -> budgetledger.v1.OtherIncome
+	9,  // 2: budgetledger.v1.Event.expenditure:type_name -> budgetledger.v1.Expenditure
+	10, // 3: budgetledger.v1.Event.opening_balance:type_name -> budgetledger.v1.OpeningBalance
+	11, // 4: budgetledger.v1.Event.non_fiscal_surplus_used:type_name -> budgetledger.v1.NonFiscalSurplusUsed
+	12, // 5: budgetledger.v1.Event.surplus_distribution:type_name -> budgetledger.v1.SurplusDistribution
+	14, // 6: budgetledger.v1.Event.budget:type_name -> budgetledger.v1.Budget
+	15, // 7: budgetledger.v1.Event.unit_registered:type_name -> budgetledger.v1.UnitRegistered
+	2,  // 8: budgetledger.v1.Appropriation.fund:type_name -> budgetledger.v1.Fund
+	3,  // 9: budgetledger.v1.OtherIncome.kind:type_name -> budgetledger.v1.IncomeKind
+	4,  // 10: budgetledger.v1.Expenditure.kind:type_name -> budgetledger.v1.ExpenditureKind
+	2,  // 11: budgetledger.v1.Expenditure.fund:type_name -> budgetledger.v1.Fund
+	13, // 12: budgetledger.v1.Expenditure.reception:type_name -> budgetledger.v1.Reception
+	2,  // 13: budgetledger.v1.OpeningBalance.fund:type_name -> budgetledger.v1.Fund
+	0,  // 14: budgetledger.v1.Budget.stage:type_name -> budgetledger.v1.BudgetStage
+	4,  // 15: budgetledger.v1.Budget.kind:type_name -> budgetledger.v1.ExpenditureKind
+	2,  // 16: budgetledger.v1.Budget.fund:type_name -> budgetledger.v1.Fund
+	1,  // 17: budgetledger.v1.UnitRegistered.type:type_name -> budgetledger.v1.UnitType
+	5,  // 18: budgetledger.v1.Outcome.status:type_name -> budgetledger.v1.Outcome.Status
+	17, // 19: budgetledger.v1.Outcome.recorded_at:type_name -> google.protobuf.Timestamp
+	20, // [20:20] is the sub-list for method output_type
+	20, // [20:20] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_budgetledger_v1_event_proto_init() }
@@ -1184,14 +1620,16 @@ func file_budgetledger_v1_event_proto_init() {
 		(*Event_OpeningBalance)(nil),
 		(*Event_NonFiscalSurplusUsed)(nil),
 		(*Event_SurplusDistribution)(nil),
+		(*Event_Budget)(nil),
+		(*Event_UnitRegistered)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_budgetledger_v1_event_proto_rawDesc), len(file_budgetledger_v1_event_proto_rawDesc)),
-			NumEnums:      4,
-			NumMessages:   8,
+			NumEnums:      6,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
