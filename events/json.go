@@ -67,9 +67,9 @@ type jsonOtherIncome struct {
 }
 
 type jsonExpenditure struct {
-	Functional string     `json:"functional"`
-	Economic   string     `json:"economic"`
-	Kind       string     `json:"kind"`
+	Functional string         `json:"functional"`
+	Economic   string         `json:"economic"`
+	Kind       string         `json:"kind"`
 	Project    string         `json:"project,omitempty"`
 	Fund       string         `json:"fund"`
 	Amount     jsonAmount     `json:"amount"`
