@@ -39,12 +39,12 @@ func TestCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out := ctl("publish", "-nats", s.NATSURL(), file)
-	if code != 1 || !strings.Contains(out, "accepted   684") || !strings.Contains(out, "rejected   1") ||
-		!strings.Contains(out, "line 685  bad-amount  rejected  amount_precision") {
+	if code != 1 || !strings.Contains(out, "accepted   704") || !strings.Contains(out, "rejected   1") ||
+		!strings.Contains(out, "line 705  bad-amount  rejected  amount_precision") {
 		t.Errorf("publish: exit %d\n%s", code, out)
 	}
 	code, out = ctl("publish", "-nats", s.NATSURL(), file)
-	if code != 1 || !strings.Contains(out, "duplicates 684") {
+	if code != 1 || !strings.Contains(out, "duplicates 704") {
 		t.Errorf("publish again: exit %d\n%s", code, out)
 	}
 
@@ -78,13 +78,13 @@ func TestCommands(t *testing.T) {
 	if code, out = ctl("rejections", "-server", server, "-ledger", "qingpu-zwb"); code != 0 || strings.Count(out, "bad-amount\tamount_precision") != 2 {
 		t.Errorf("rejections (one per publish): exit %d\n%s", code, out)
 	}
-	if code, out = ctl("verify", "-server", server, "-ledger", "qingpu-zwb"); code != 0 || !strings.Contains(out, "verified 684 events") {
+	if code, out = ctl("verify", "-server", server, "-ledger", "qingpu-zwb"); code != 0 || !strings.Contains(out, "verified 704 events") {
 		t.Errorf("verify: exit %d %s", code, out)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if code, out = ctl("verify", "-data", filepath.Join(dir, "data"), "-ledger", "qingpu-zwb"); code != 0 || !strings.Contains(out, "verified 684 events") {
+	if code, out = ctl("verify", "-data", filepath.Join(dir, "data"), "-ledger", "qingpu-zwb"); code != 0 || !strings.Contains(out, "verified 704 events") {
 		t.Errorf("verify -data: exit %d %s", code, out)
 	}
 	if code, _ = ctl("frobnicate"); code != 2 {

@@ -326,8 +326,14 @@ type event struct {
 	seq    int    // generation order, for a stable sort
 	numKey string // when set, memo holds a %d numbered in date order per key
 
+	visitors int // 公务接待 (30217): visitors of its one reception batch
+
 	id, voucher string
 }
+
+// receptionVisitors are the visitors (人次) of the 12 reception batches of
+// 2020, in date order: 476 in all, no foreign visitors, as published.
+var receptionVisitors = [12]int{38, 42, 35, 45, 40, 39, 41, 37, 44, 36, 40, 39}
 
 var kindRank = map[string]int{"opening_balance": 0, "appropriation": 1, "other_income": 2, "expenditure": 3}
 var unitRank = map[string]int{benji: 0, center: 1}
@@ -612,6 +618,9 @@ func (g *gen) order() {
 		if e.numKey != "" {
 			perKey[e.numKey]++
 			e.memo = fmt.Sprintf(e.memo, perKey[e.numKey])
+			if e.econ == "30217" {
+				e.visitors = receptionVisitors[perKey[e.numKey]-1]
+			}
 		}
 		e.id = fmt.Sprintf("qp2020-%06d", i+1)
 		ym := strings.ReplaceAll(e.date[:7], "-", "")
@@ -647,8 +656,12 @@ func (e *event) json() string {
 		if e.xkind == "project" {
 			proj = `,"project":` + q(e.proj)
 		}
-		body = fmt.Sprintf(`{"functional":%s,"economic":%s,"kind":%s%s,"fund":%s,"amount":%s}`,
-			q(e.fnl), q(e.econ), q(e.xkind), proj, q(e.fund), q(e.amount.String()))
+		reception := ""
+		if e.econ == "30217" {
+			reception = fmt.Sprintf(`,"reception":{"batches":1,"visitors":%d,"foreign_visitors":0}`, e.visitors)
+		}
+		body = fmt.Sprintf(`{"functional":%s,"economic":%s,"kind":%s%s,"fund":%s,"amount":%s%s}`,
+			q(e.fnl), q(e.econ), q(e.xkind), proj, q(e.fund), q(e.amount.String()), reception)
 	default:
 		panic("kind " + e.kind)
 	}
@@ -681,6 +694,11 @@ type wireBody struct {
 	Kind       string `json:"kind"`
 	Project    string `json:"project"`
 	Amount     string `json:"amount"`
+	Reception  *struct {
+		Batches         int `json:"batches"`
+		Visitors        int `json:"visitors"`
+		ForeignVisitors int `json:"foreign_visitors"`
+	} `json:"reception"`
 }
 
 func parseFen(s string) fen {
@@ -918,6 +936,7 @@ func main() {
 		lines[i] = e.json()
 	}
 	verify(lines) // panics before anything is written if a 分 is off
+	lines = mergeByDate(lines, extraLines())
 	w := bufio.NewWriter(os.Stdout)
 	for _, l := range lines {
 		w.WriteString(l)
@@ -926,4 +945,107 @@ func main() {
 	if err := w.Flush(); err != nil {
 		panic(err)
 	}
+}
+
+// ---------------------------------------------------------------------------
+// Budgets and unit registrations: facts from other systems (the budget
+// system, the unit register), with their own ids and vouchers, merged into
+// the file by date after the accounting vouchers of the same day.
+
+const budgetSource = "青浦区预算管理一体化系统"
+
+type budgetLine struct {
+	date, unit, stage, change, functional, economic, kind, project, fund string
+	amount                                                               fen
+}
+
+// budgets: 年初预算 by 类 as published (201 2,975.81, 208 121.23, 210 48.73,
+// 221 37.56, total 3,183.35 万元, each 类 designed to round to its printed
+// figure and the total to its own), the 公务接待 budget of the "三公" table
+// (2.60 万元), and the 调整预算 that bring each project to the budget of the
+// published performance table.
+var budgets = []budgetLine{
+	{"2020-01-02", benji, "initial", "", "2019999", "30217", "basic", "", general, y(26000, 0)},
+	{"2020-01-02", benji, "initial", "", "2019999", "", "basic", "", general, y(5520000, 0)},
+	{"2020-01-02", center, "initial", "", "2019999", "", "basic", "", general, y(3680000, 0)},
+	{"2020-01-02", center, "initial", "", "2019999", "", "project", pjPC, general, y(113600, 0)},
+	{"2020-01-02", benji, "initial", "", "2019999", "", "project", pjMgmt, general, y(3146000, 0)},
+	{"2020-01-02", benji, "initial", "", "2019999", "", "project", pjBuild, general, y(1499243, 0)},
+	{"2020-01-02", center, "initial", "", "2019999", "", "project", pjWindow, general, y(7341100, 0)},
+	{"2020-01-02", center, "initial", "", "2019999", "", "project", pjEstate, general, y(6180106, 0)},
+	{"2020-01-02", benji, "initial", "", "2019999", "", "project", pjWebsite, general, y(2252100, 0)},
+	{"2020-01-02", benji, "initial", "", "2080505", "", "basic", "", general, y(808000, 0)},
+	{"2020-01-02", benji, "initial", "", "2080506", "", "basic", "", general, y(402449, 0)},
+	{"2020-01-02", center, "initial", "", "2080502", "", "basic", "", general, y(1900, 0)},
+	{"2020-01-02", benji, "initial", "", "2101101", "", "basic", "", general, y(90000, 0)},
+	{"2020-01-02", center, "initial", "", "2101102", "", "basic", "", general, y(397349, 0)},
+	{"2020-01-02", benji, "initial", "", "2210201", "", "basic", "", general, y(225389, 0)},
+	{"2020-01-02", center, "initial", "", "2210201", "", "basic", "", general, y(150260, 0)},
+	{"2020-03-20", benji, "adjustment", "increase", "2069999", "", "project", pjSmart, nonFiscal, y(6937400, 0)},
+	{"2020-07-15", benji, "adjustment", "increase", "2019999", "", "project", pjBuild, general, y(25549205, 74)},
+}
+
+func extraLines() []string {
+	var out []string
+	var initial fen
+	byClass := map[string]fen{}
+	for i, b := range budgets {
+		if b.stage == "initial" {
+			initial += b.amount
+			byClass[b.functional[:3]] += b.amount
+		}
+		opt := ""
+		if b.change != "" {
+			opt += `,"change":` + q(b.change)
+		}
+		body := fmt.Sprintf(`{"stage":%s%s,"functional":%s`, q(b.stage), opt, q(b.functional))
+		if b.economic != "" {
+			body += `,"economic":` + q(b.economic)
+		}
+		body += `,"kind":` + q(b.kind)
+		if b.project != "" {
+			body += `,"project":` + q(b.project)
+		}
+		body += fmt.Sprintf(`,"fund":%s,"amount":%s}`, q(b.fund), q(b.amount.String()))
+		memo := "年初预算"
+		if b.stage == "adjustment" {
+			memo = "调整预算（调增）"
+		}
+		out = append(out, fmt.Sprintf(`{"id":%s,"ledger":%s,"unit":%s,"fiscal_year":%d,"date":%s,"source":%s,"voucher":%s,"memo":%s,"budget":%s}`,
+			q(fmt.Sprintf("qp2020-ys-%04d", i+1)), q(ledger), q(b.unit), year, q(b.date), q(budgetSource),
+			q(fmt.Sprintf("预-2020-%04d", i+1)), q(memo), body))
+	}
+	must(initial == y(31833496, 0), "年初预算 %s", initial.commas())
+	for class, want := range map[string]string{"201": "2975.81", "208": "121.23", "210": "48.73", "221": "37.56"} {
+		must(byClass[class].wan() == want, "年初预算 %s = %s, want %s", class, byClass[class].wan(), want)
+	}
+	must(initial.wan() == "3183.35", "年初预算 total %s", initial.wan())
+	for i, u := range []struct{ unit, name, kind string }{
+		{benji, "上海市青浦区政务服务办公室（本级）", "administrative"},
+		{center, "上海市青浦区行政服务中心", "public_institution"},
+	} {
+		out = append(out, fmt.Sprintf(`{"id":%s,"ledger":%s,"unit":%s,"fiscal_year":%d,"date":"2020-01-01","source":%s,"voucher":%s,"memo":"预算单位登记","unit_registered":{"name":%s,"department":"上海市青浦区政务服务办公室","type":%s}}`,
+			q(fmt.Sprintf("qp2020-dw-%04d", i+1)), q(ledger), q(u.unit), year, q(budgetSource), q(fmt.Sprintf("登-2020-%04d", i+1)), q(u.name), q(u.kind)))
+	}
+	return out
+}
+
+// mergeByDate inserts extra lines into the dated lines, each after the
+// lines of its own date.
+func mergeByDate(lines, extra []string) []string {
+	date := func(l string) string {
+		i := strings.Index(l, `"date":"`)
+		return l[i+8 : i+18]
+	}
+	sort.SliceStable(extra, func(i, j int) bool { return date(extra[i]) < date(extra[j]) })
+	out := make([]string, 0, len(lines)+len(extra))
+	j := 0
+	for _, l := range lines {
+		for j < len(extra) && date(extra[j]) < date(l) {
+			out = append(out, extra[j])
+			j++
+		}
+		out = append(out, l)
+	}
+	return append(out, extra[j:]...)
 }
