@@ -32,8 +32,26 @@ func (t *functionalTable) add(e *events.Event, item string, col int, amount even
 	return nil
 }
 
-// rows renders the table; names come from the catalog.
+// rows renders the table with 合计 (the sum of every column) first; names
+// come from the catalog.
 func (t *functionalTable) rows(cat *events.Catalog) ([]Row, error) {
+	return t.rowsWith(cat, func(_ string, v []int64) ([]events.Amount, error) {
+		out := make([]events.Amount, len(v)+1)
+		var sum int64
+		for i, a := range v {
+			if err := add(&sum, a); err != nil {
+				return nil, err
+			}
+			out[i+1] = events.Amount(a)
+		}
+		out[0] = events.Amount(sum)
+		return out, nil
+	})
+}
+
+// rowsWith renders the table, each row's printed columns derived from its
+// accumulated ones; code is "" for the 合计 row.
+func (t *functionalTable) rowsWith(cat *events.Catalog, derive func(code string, v []int64) ([]events.Amount, error)) ([]Row, error) {
 	sums := map[string][]int64{} // every 类, 款 and 项 code with its sums
 	total := make([]int64, t.cols)
 	for item, v := range t.items {
@@ -56,19 +74,13 @@ func (t *functionalTable) rows(cat *events.Catalog) ([]Row, error) {
 		}
 	}
 	row := func(code, name string, v []int64) (Row, error) {
-		r := Row{Key: "functional:" + code, Code: code, Name: name, Amounts: make([]events.Amount, t.cols+1)}
+		r := Row{Key: "functional:" + code, Code: code, Name: name}
 		if code == "" {
 			r.Key = "total"
 		}
-		var sum int64
-		for i, a := range v {
-			if err := add(&sum, a); err != nil {
-				return Row{}, err
-			}
-			r.Amounts[i+1] = events.Amount(a)
-		}
-		r.Amounts[0] = events.Amount(sum)
-		return r, nil
+		var err error
+		r.Amounts, err = derive(code, v)
+		return r, err
 	}
 	r, err := row("", "合计", total)
 	if err != nil {

@@ -51,6 +51,16 @@ func GroupThousands(s string) string {
 	return out
 }
 
+// errorsJoin returns the first non-nil error.
+func errorsJoin(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // add adds b to *a, failing on int64 overflow.
 func add(a *int64, b int64) error {
 	s := *a + b

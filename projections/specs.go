@@ -29,6 +29,9 @@ var Specs = []Spec{
 	{"fiscal-summary", FiscalSummaryTitle, FoldFiscalSummary},
 	{"general-budget-expenditure", GeneralBudgetExpenditureTitle, FoldGeneralBudgetExpenditure},
 	{"basic-expenditure", BasicExpenditureTitle, FoldBasicExpenditure},
+	{"three-public", ThreePublicTitle, FoldThreePublic},
+	{"government-fund", GovernmentFundTitle, FoldGovernmentFund},
+	{"state-capital", StateCapitalTitle, FoldStateCapital},
 }
 
 // SpecByName returns the statement called name.

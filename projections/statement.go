@@ -23,6 +23,17 @@ type Statement struct {
 	// halves have different columns (the 财政拨款收入支出决算总表).
 	SideColumns map[string][]string
 	Rows        []Row
+	// Facts are figures that are not money (counts), printed with the
+	// statement, such as the number of official receptions.
+	Facts []Fact
+	// Note is printed under the table, e.g. the official sentence of a
+	// table without data (本表无数据).
+	Note string
+}
+
+// Fact is a figure a statement reports that is not an amount.
+type Fact struct {
+	Key, Name, Value string
 }
 
 // Row is one printed line of a statement.

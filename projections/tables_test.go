@@ -95,6 +95,7 @@ func TestPublishedTables(t *testing.T) {
 		{"fiscal-summary-2020", projections.FoldFiscalSummary},
 		{"general-budget-expenditure-2020", projections.FoldGeneralBudgetExpenditure},
 		{"basic-expenditure-2020", projections.FoldBasicExpenditure},
+		{"three-public-2020", projections.FoldThreePublic},
 	} {
 		t.Run(c.golden, func(t *testing.T) {
 			st, err := c.fold(slices.Values(evs), f, cat)
@@ -103,6 +104,25 @@ func TestPublishedTables(t *testing.T) {
 			}
 			checkTable(t, st, c.golden)
 		})
+	}
+}
+
+// TestThreePublicReceptions: the published narrative counts 12 reception
+// batches, 476 visitors and no foreign visitors in 2020.
+func TestThreePublicReceptions(t *testing.T) {
+	st, err := projections.FoldThreePublic(slices.Values(sampleEvents(t)),
+		projections.Filter{Ledger: budgetledger.SampleLedgerName, FiscalYear: 2020}, events.DefaultCatalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"reception:batches": "12", "reception:visitors": "476", "reception:foreign_visitors": "0"}
+	if len(st.Facts) != len(want) {
+		t.Fatalf("facts %+v", st.Facts)
+	}
+	for _, f := range st.Facts {
+		if want[f.Key] != f.Value {
+			t.Errorf("%s (%s) = %s, published %s", f.Name, f.Key, f.Value, want[f.Key])
+		}
 	}
 }
 
@@ -122,5 +142,66 @@ func TestCheckCatalog(t *testing.T) {
 	}
 	if err := projections.CheckCatalog(cat); !errors.Is(err, projections.ErrUnplaced) || !strings.Contains(err.Error(), "227") {
 		t.Errorf("catalog with 227: %v", err)
+	}
+}
+
+// TestEmptyFundTables: the department had no 政府性基金 or 国有资本经营
+// money in 2020; both tables print empty with the published sentence.
+func TestEmptyFundTables(t *testing.T) {
+	evs := sampleEvents(t)
+	f := projections.Filter{Ledger: budgetledger.SampleLedgerName, FiscalYear: 2020}
+	for _, c := range []struct {
+		fold projections.Fold
+		note string
+		cols int
+	}{
+		{projections.FoldGovernmentFund, "说明：上海市青浦区政务服务办公室本年度没有政府性基金预算财政拨款收入和支出，故本表无数据。", 6},
+		{projections.FoldStateCapital, "说明：上海市青浦区政务服务办公室本年度没有国有资本经营预算财政拨款收入和支出，故本表无数据。", 4},
+	} {
+		st, err := c.fold(slices.Values(evs), f, events.DefaultCatalog())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Note != c.note {
+			t.Errorf("%s note %q, published %q", st.Title, st.Note, c.note)
+		}
+		if len(st.Rows) != 1 || st.Rows[0].Name != "合计" || len(st.Rows[0].Amounts) != c.cols || len(st.Columns) != c.cols {
+			t.Errorf("%s rows %+v", st.Title, st.Rows)
+		}
+	}
+}
+
+// TestGovernmentFundTable: with 政府性基金 money the table has its 功能分类
+// rows, 年末 = 年初 + 收入 − 支出, and no "no data" sentence.
+func TestGovernmentFundTable(t *testing.T) {
+	ev := func(id string, b events.Body) events.Event {
+		return events.Event{ID: id, Ledger: "l", Unit: "本级", FiscalYear: 2021, Date: events.NewDate(2021, 5, 1), Source: "s", Voucher: "v", Body: b}
+	}
+	evs := []events.Event{
+		ev("o", events.OpeningBalance{Fund: events.FundGovernmentFund, Amount: 1_000_00}),
+		ev("a", events.Appropriation{Fund: events.FundGovernmentFund, Functional: "2120803", Amount: 50_000_00}),
+		ev("x", events.Expenditure{Functional: "2120803", Economic: "30201", ExpenditureKind: events.ExpenditureProject, Project: "p", Fund: events.FundGovernmentFund, Amount: 20_000_00}),
+		ev("y", events.Expenditure{Functional: "2120803", Economic: "30201", ExpenditureKind: events.ExpenditureBasic, Fund: events.FundGeneralBudget, Amount: 7_00}),
+	}
+	st, err := projections.FoldGovernmentFund(slices.Values(evs), projections.Filter{Ledger: "l", FiscalYear: 2021}, events.DefaultCatalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Note != "" {
+		t.Errorf("note %q", st.Note)
+	}
+	want := map[string][]events.Amount{
+		"":        {1_000_00, 50_000_00, 20_000_00, 0, 20_000_00, 31_000_00},
+		"212":     {0, 50_000_00, 20_000_00, 0, 20_000_00, 30_000_00},
+		"21208":   {0, 50_000_00, 20_000_00, 0, 20_000_00, 30_000_00},
+		"2120803": {0, 50_000_00, 20_000_00, 0, 20_000_00, 30_000_00},
+	}
+	if len(st.Rows) != len(want) {
+		t.Fatalf("rows %+v", st.Rows)
+	}
+	for _, r := range st.Rows {
+		if !slices.Equal(r.Amounts, want[r.Code]) {
+			t.Errorf("row %s %s: %v, want %v", r.Code, r.Name, r.Amounts, want[r.Code])
+		}
 	}
 }

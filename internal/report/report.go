@@ -30,6 +30,17 @@ type Document struct {
 	// Columns (the income side of the 财政拨款收入支出决算总表).
 	SideColumns map[string][]string `json:"side_columns,omitempty"`
 	Rows        []Row               `json:"rows"`
+	// Facts are figures that are not money, such as reception counts.
+	Facts []Fact `json:"facts,omitempty"`
+	// Note is printed under the table (e.g. 本表无数据).
+	Note string `json:"note,omitempty"`
+}
+
+// Fact is a figure that is not an amount.
+type Fact struct {
+	Key   string `json:"key"`
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }
 
 func (d Document) columnsOf(side string) []string {
@@ -57,6 +68,10 @@ func FromStatement(st *projections.Statement) Document {
 	d := Document{
 		Title: st.Title, Ledger: st.Ledger, Unit: st.Unit, FiscalYear: st.FiscalYear,
 		AsOf: st.AsOf.String(), AmountUnit: AmountUnit, Columns: st.Columns, SideColumns: st.SideColumns,
+		Note: st.Note,
+	}
+	for _, f := range st.Facts {
+		d.Facts = append(d.Facts, Fact{Key: f.Key, Name: f.Name, Value: f.Value})
 	}
 	for _, r := range st.Rows {
 		row := Row{Side: r.Side, Key: r.Key, Code: r.Code, Name: r.Name,
@@ -116,6 +131,18 @@ func WriteCSV(w io.Writer, d Document) error {
 			return err
 		}
 	}
+	// Counts and the note follow the table, their value in the first
+	// amount column, so that nothing the statement says is lost in a sheet.
+	for _, f := range d.Facts {
+		if err := cw.Write([]string{"说明", "", f.Name, f.Value}); err != nil {
+			return err
+		}
+	}
+	if d.Note != "" {
+		if err := cw.Write([]string{"说明", "", d.Note}); err != nil {
+			return err
+		}
+	}
 	cw.Flush()
 	return cw.Error()
 }
@@ -172,6 +199,15 @@ func WriteText(w io.Writer, d Document) error {
 			fmt.Fprintf(&b, "  %s", padLeft(projections.GroupThousands(v), colWidth[side][i]))
 		}
 		b.WriteString("\n")
+	}
+	if len(d.Facts) > 0 {
+		b.WriteString("\n")
+	}
+	for _, f := range d.Facts {
+		fmt.Fprintf(&b, "%s  %s\n", pad(f.Name, nameWidth), f.Value)
+	}
+	if d.Note != "" {
+		fmt.Fprintf(&b, "\n%s\n", d.Note)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
