@@ -41,6 +41,8 @@ const (
 	// varints. Without counts an expenditure keeps tag 3, so each value has
 	// exactly one encoding.
 	tagExpenditureReception = 9
+	tagAssetChanged         = 10
+	tagLiabilityChanged     = 11
 )
 
 // AppendBinary appends the binary form of e to b.
@@ -87,6 +89,13 @@ func (e *Event) AppendBinary(b []byte) ([]byte, error) {
 		b = append(b, byte(x.ExpenditureKind))
 		b = appendString(b, x.Project)
 		b = append(b, byte(x.Fund))
+		b = binary.AppendVarint(b, int64(x.Amount))
+	case AssetChanged:
+		b = append(b, tagAssetChanged, byte(x.Class), boolByte(x.Decrease))
+		b = binary.AppendVarint(b, x.Quantity)
+		b = binary.AppendVarint(b, int64(x.Amount))
+	case LiabilityChanged:
+		b = append(b, tagLiabilityChanged, boolByte(x.Decrease))
 		b = binary.AppendVarint(b, int64(x.Amount))
 	case UnitRegistered:
 		b = append(b, tagUnitRegistered)
@@ -148,14 +157,7 @@ func (e *Event) UnmarshalBinary(data []byte) error {
 		}
 		out.Body = x
 	case tagBudget:
-		x := Budget{Stage: BudgetStage(d.byte())}
-		switch d.byte() {
-		case 0:
-		case 1:
-			x.Decrease = true
-		default:
-			d.err = errNonCanonical
-		}
+		x := Budget{Stage: BudgetStage(d.byte()), Decrease: d.bool()}
 		x.Functional, x.Economic = d.string(), d.string()
 		x.ExpenditureKind = ExpenditureKind(d.byte())
 		x.Project = d.string()
@@ -164,6 +166,15 @@ func (e *Event) UnmarshalBinary(data []byte) error {
 		out.Body = x
 	case tagUnitRegistered:
 		out.Body = UnitRegistered{Name: d.string(), Department: d.string(), UnitType: UnitType(d.byte())}
+	case tagAssetChanged:
+		x := AssetChanged{Class: AssetClass(d.byte()), Decrease: d.bool()}
+		x.Quantity = d.varint()
+		x.Amount = Amount(d.varint())
+		out.Body = x
+	case tagLiabilityChanged:
+		x := LiabilityChanged{Decrease: d.bool()}
+		x.Amount = Amount(d.varint())
+		out.Body = x
 	case tagOpeningBalance:
 		out.Body = OpeningBalance{Fund: Fund(d.byte()), Amount: Amount(d.varint())}
 	case tagNonFiscalSurplusUsed:
@@ -216,6 +227,20 @@ func (d *decoder) byte() byte {
 
 // varint reads a signed varint in its shortest encoding: the binary form is
 // canonical, so a padded encoding of the same number is not the same event.
+// bool reads a byte that must be 0 or 1.
+func (d *decoder) bool() bool {
+	switch d.byte() {
+	case 0:
+		return false
+	case 1:
+		return true
+	}
+	if d.err == nil {
+		d.err = errNonCanonical
+	}
+	return false
+}
+
 func (d *decoder) varint() int64 {
 	if d.err != nil {
 		return 0

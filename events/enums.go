@@ -193,10 +193,73 @@ func ParseUnitType(s string) (UnitType, bool) { return parseEnum(unitTypeNames, 
 // ChangeDirection reads the JSON "change" of a budget adjustment.
 func parseChange(s string) (decrease, ok bool) {
 	switch s {
-	case "increase", "调增":
+	case "increase", "调增", "增加":
 		return false, true
-	case "decrease", "调减":
+	case "decrease", "调减", "减少":
 		return true, true
 	}
 	return false, false
 }
+
+// AssetClass is a line of the 资产负债情况表.
+type AssetClass uint8
+
+// The asset classes. Vehicles are 通用设备 too; depreciation and
+// amortization are the contra accounts subtracted from fixed and intangible
+// assets.
+const (
+	AssetCurrent                AssetClass = 1  // 流动资产
+	AssetBuildings              AssetClass = 2  // 房屋
+	AssetGeneralEquipment       AssetClass = 3  // 通用设备 (not vehicles)
+	AssetVehicleOfficial        AssetClass = 4  // 一般公务用车
+	AssetVehicleLawEnforcement  AssetClass = 5  // 执法执勤用车
+	AssetVehicleSpecial         AssetClass = 6  // 特种专业技术用车
+	AssetVehicleOther           AssetClass = 7  // 其他用车
+	AssetSpecialEquipment       AssetClass = 8  // 专用设备
+	AssetOtherFixed             AssetClass = 9  // 其他固定资产
+	AssetDepreciation           AssetClass = 10 // 累计折旧及减值准备
+	AssetLongTermEquity         AssetClass = 11 // 长期股权投资
+	AssetLongTermBonds          AssetClass = 12 // 长期债券投资
+	AssetConstructionInProgress AssetClass = 13 // 在建工程
+	AssetIntangible             AssetClass = 14 // 无形资产
+	AssetAmortization           AssetClass = 15 // 累计摊销
+	AssetOther                  AssetClass = 16 // 其他资产
+)
+
+// AssetClasses lists every asset class in order.
+var AssetClasses = []AssetClass{
+	AssetCurrent, AssetBuildings, AssetGeneralEquipment, AssetVehicleOfficial, AssetVehicleLawEnforcement,
+	AssetVehicleSpecial, AssetVehicleOther, AssetSpecialEquipment, AssetOtherFixed, AssetDepreciation,
+	AssetLongTermEquity, AssetLongTermBonds, AssetConstructionInProgress, AssetIntangible, AssetAmortization, AssetOther,
+}
+
+var assetClassNames = map[AssetClass]enumName{
+	AssetCurrent:                {"current", "流动资产"},
+	AssetBuildings:              {"buildings", "房屋"},
+	AssetGeneralEquipment:       {"general_equipment", "通用设备"},
+	AssetVehicleOfficial:        {"vehicle_official", "一般公务用车"},
+	AssetVehicleLawEnforcement:  {"vehicle_law_enforcement", "执法执勤用车"},
+	AssetVehicleSpecial:         {"vehicle_special", "特种专业技术用车"},
+	AssetVehicleOther:           {"vehicle_other", "其他用车"},
+	AssetSpecialEquipment:       {"special_equipment", "专用设备"},
+	AssetOtherFixed:             {"other_fixed", "其他固定资产"},
+	AssetDepreciation:           {"depreciation", "累计折旧及减值准备"},
+	AssetLongTermEquity:         {"long_term_equity", "长期股权投资"},
+	AssetLongTermBonds:          {"long_term_bonds", "长期债券投资"},
+	AssetConstructionInProgress: {"construction_in_progress", "在建工程"},
+	AssetIntangible:             {"intangible", "无形资产"},
+	AssetAmortization:           {"amortization", "累计摊销"},
+	AssetOther:                  {"other", "其他资产"},
+}
+
+// String returns the wire code.
+func (c AssetClass) String() string { return enumString(assetClassNames, c) }
+
+// Name returns the official Chinese name.
+func (c AssetClass) Name() string { return assetClassNames[c].name }
+
+// ParseAssetClass accepts a wire code or the official name.
+func ParseAssetClass(s string) (AssetClass, bool) { return parseEnum(assetClassNames, s) }
+
+// Vehicle reports whether c is one of the vehicle classes.
+func (c AssetClass) Vehicle() bool { return c >= AssetVehicleOfficial && c <= AssetVehicleOther }

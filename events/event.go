@@ -45,13 +45,15 @@ const (
 	KindSurplusDistribution  Kind = "surplus_distribution"
 	KindBudget               Kind = "budget"
 	KindUnitRegistered       Kind = "unit_registered"
+	KindAssetChanged         Kind = "asset_changed"
+	KindLiabilityChanged     Kind = "liability_changed"
 )
 
 // Kinds lists every body kind in wire order.
 var Kinds = []Kind{
 	KindAppropriation, KindOtherIncome, KindExpenditure,
 	KindOpeningBalance, KindNonFiscalSurplusUsed, KindSurplusDistribution,
-	KindBudget, KindUnitRegistered,
+	KindBudget, KindUnitRegistered, KindAssetChanged, KindLiabilityChanged,
 }
 
 // Appropriation is money received from the finance bureau (财政拨款收入), for
@@ -158,6 +160,33 @@ func (Budget) Kind() Kind { return KindBudget }
 // Kind implements Body.
 func (UnitRegistered) Kind() Kind { return KindUnitRegistered }
 
+// Kind implements Body.
+func (AssetChanged) Kind() Kind { return KindAssetChanged }
+
+// Kind implements Body.
+func (LiabilityChanged) Kind() Kind { return KindLiabilityChanged }
+
+// AssetChanged records a change in the value (and, for counted classes,
+// the quantity) of one class of assets: an acquisition or a disposal, or,
+// for the contra classes, depreciation (累计折旧) and amortization (累计摊销)
+// charged or written back. Balances are the running sums of these changes,
+// so a department's opening position is recorded as changes dated before
+// the year.
+type AssetChanged struct {
+	Class    AssetClass
+	Decrease bool
+	// Quantity is the number of items (台/套/辆) or, for buildings, square
+	// metres; optional (0).
+	Quantity int64
+	Amount   Amount
+}
+
+// LiabilityChanged records an increase or a decrease of liabilities (负债).
+type LiabilityChanged struct {
+	Decrease bool
+	Amount   Amount
+}
+
 // BodyAmount returns the amount an event body carries, signed: a budget
 // decrease is negative. A UnitRegistered carries none (0).
 func BodyAmount(b Body) Amount {
@@ -175,6 +204,16 @@ func BodyAmount(b Body) Amount {
 	case SurplusDistribution:
 		return b.Amount
 	case Budget:
+		if b.Decrease {
+			return -b.Amount
+		}
+		return b.Amount
+	case AssetChanged:
+		if b.Decrease {
+			return -b.Amount
+		}
+		return b.Amount
+	case LiabilityChanged:
 		if b.Decrease {
 			return -b.Amount
 		}

@@ -29,6 +29,20 @@ type jsonEvent struct {
 	SurplusDistribution  *jsonAmountOnly    `json:"surplus_distribution,omitempty"`
 	Budget               *jsonBudget        `json:"budget,omitempty"`
 	UnitRegistered       *jsonUnit          `json:"unit_registered,omitempty"`
+	AssetChanged         *jsonAsset         `json:"asset_changed,omitempty"`
+	LiabilityChanged     *jsonLiability     `json:"liability_changed,omitempty"`
+}
+
+type jsonAsset struct {
+	Class    string     `json:"class"`
+	Change   string     `json:"change"`
+	Quantity int64      `json:"quantity,omitempty"`
+	Amount   jsonAmount `json:"amount"`
+}
+
+type jsonLiability struct {
+	Change string     `json:"change"`
+	Amount jsonAmount `json:"amount"`
 }
 
 type jsonBudget struct {
@@ -177,6 +191,21 @@ func DecodeJSON(data []byte) (Event, error) {
 	if b := j.Budget; b != nil {
 		add(decodeBudget(b))
 	}
+	if b := j.AssetChanged; b != nil {
+		var cerr error
+		c, ok := ParseAssetClass(b.Class)
+		if !ok {
+			cerr = enumError("asset_changed.class", b.Class, enumChoices(assetClassNames, AssetClasses))
+		}
+		dec, derr := parseChangeField("asset_changed.change", b.Change)
+		a, aerr := ParseAmount("asset_changed.amount", string(b.Amount))
+		add(AssetChanged{Class: c, Decrease: dec, Quantity: b.Quantity, Amount: a}, errors.Join(cerr, derr, aerr))
+	}
+	if b := j.LiabilityChanged; b != nil {
+		dec, derr := parseChangeField("liability_changed.change", b.Change)
+		a, aerr := ParseAmount("liability_changed.amount", string(b.Amount))
+		add(LiabilityChanged{Decrease: dec, Amount: a}, errors.Join(derr, aerr))
+	}
 	if b := j.UnitRegistered; b != nil {
 		var terr error
 		t, ok := ParseUnitType(b.Type)
@@ -241,6 +270,25 @@ func decodeExpenditure(b *jsonExpenditure) (Body, error) {
 		x.Reception = &Reception{Batches: r.Batches, Visitors: r.Visitors, ForeignVisitors: r.ForeignVisitors}
 	}
 	return x, errors.Join(kerr, ferr, aerr)
+}
+
+// parseChangeField reads a required increase/decrease.
+func parseChangeField(field, s string) (decrease bool, err error) {
+	if s == "" {
+		return false, invalid(CodeMissingField, field, "", "increase or decrease")
+	}
+	d, ok := parseChange(s)
+	if !ok {
+		return false, invalid(CodeInvalidEnum, field, s, "increase or decrease")
+	}
+	return d, nil
+}
+
+func changeString(decrease bool) string {
+	if decrease {
+		return "decrease"
+	}
+	return "increase"
 }
 
 func decodeBudget(b *jsonBudget) (Body, error) {
@@ -346,6 +394,10 @@ func (e Event) MarshalJSON() ([]byte, error) {
 		}
 	case UnitRegistered:
 		j.UnitRegistered = &jsonUnit{Name: b.Name, Department: b.Department, Type: b.UnitType.String()}
+	case AssetChanged:
+		j.AssetChanged = &jsonAsset{Class: b.Class.String(), Change: changeString(b.Decrease), Quantity: b.Quantity, Amount: jsonAmount(b.Amount.String())}
+	case LiabilityChanged:
+		j.LiabilityChanged = &jsonLiability{Change: changeString(b.Decrease), Amount: jsonAmount(b.Amount.String())}
 	case OpeningBalance:
 		j.OpeningBalance = &jsonFundAmount{Fund: b.Fund.String(), Amount: jsonAmount(b.Amount.String())}
 	case NonFiscalSurplusUsed:

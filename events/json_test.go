@@ -52,6 +52,9 @@ var extraLines = []string{
 	`{"id":"x-14","ledger":"qingpu-zwb","unit":"本级","fiscal_year":2020,"date":"2020-07-01","source":"s","voucher":"v-14","budget":{"stage":"adjustment","change":"decrease","functional":"2019999","kind":"project","project":"台式电脑","fund":"general_budget","amount":"100.00"}}`,
 	`{"id":"x-15","ledger":"qingpu-zwb","unit":"本级","fiscal_year":2020,"date":"2020-07-01","source":"s","voucher":"v-15","budget":{"stage":"adjustment","change":"increase","functional":"2069999","kind":"project","project":"智慧城市","fund":"non_fiscal","amount":"100.00"}}`,
 	`{"id":"x-16","ledger":"qingpu-zwb","unit":"行政服务中心","fiscal_year":2020,"date":"2020-01-01","source":"s","voucher":"v-16","unit_registered":{"name":"上海市青浦区行政服务中心","department":"上海市青浦区政务服务办公室","type":"public_institution"}}`,
+	`{"id":"x-18","ledger":"qingpu-zwb","unit":"本级","fiscal_year":2019,"date":"2019-12-31","source":"s","voucher":"v-18","asset_changed":{"class":"vehicle_official","change":"increase","quantity":2,"amount":"360000.00"}}`,
+	`{"id":"x-19","ledger":"qingpu-zwb","unit":"本级","fiscal_year":2020,"date":"2020-12-31","source":"s","voucher":"v-19","asset_changed":{"class":"depreciation","change":"decrease","amount":"1.00"}}`,
+	`{"id":"x-20","ledger":"qingpu-zwb","unit":"本级","fiscal_year":2020,"date":"2020-12-31","source":"s","voucher":"v-20","liability_changed":{"change":"increase","amount":"260.09"}}`,
 	`{"id":"x-17","ledger":"qingpu-zwb","unit":"本级","fiscal_year":2020,"date":"2020-03-02","source":"s","voucher":"v-17","expenditure":{"functional":"2019999","economic":"30217","kind":"basic","fund":"general_budget","amount":"1500.00","reception":{"batches":1,"visitors":40,"foreign_visitors":0}}}`,
 }
 

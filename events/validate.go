@@ -303,3 +303,17 @@ func (b NonFiscalSurplusUsed) validate(*Catalog) error {
 func (b SurplusDistribution) validate(*Catalog) error {
 	return checkAmount("surplus_distribution.amount", b.Amount)
 }
+
+func (b AssetChanged) validate(*Catalog) error {
+	if _, ok := assetClassNames[b.Class]; !ok {
+		return invalid(CodeMissingField, "asset_changed.class", "", "one of "+enumChoices(assetClassNames, AssetClasses))
+	}
+	if b.Quantity < 0 || b.Quantity > 1_000_000_000 {
+		return invalid(CodeInvalidField, "asset_changed.quantity", strconv.FormatInt(b.Quantity, 10), "a quantity from 0 to 1000000000")
+	}
+	return checkAmount("asset_changed.amount", b.Amount)
+}
+
+func (b LiabilityChanged) validate(*Catalog) error {
+	return checkAmount("liability_changed.amount", b.Amount)
+}

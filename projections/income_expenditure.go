@@ -68,8 +68,9 @@ func (s *IncomeExpenditure) Add(e *events.Event) error {
 		err = add(&s.NonFiscalSurplusUsed, int64(b.Amount))
 	case events.SurplusDistribution:
 		err = add(&s.SurplusDistribution, int64(b.Amount))
-	case events.Budget, events.UnitRegistered:
-		// Budgets and registrations move no money.
+	case events.Budget, events.UnitRegistered, events.AssetChanged, events.LiabilityChanged:
+		// Budgets, registrations and balance sheet changes are not income
+		// or expenditure.
 	default:
 		return fmt.Errorf("event %s: body %T: %w", e.ID, e.Body, ErrUnplaced)
 	}

@@ -131,6 +131,18 @@ func decodeBody(m *pb.Event) (events.Body, error) {
 			Amount:          d.amount("budget.amount", x.GetAmount()),
 		}
 		return body, d.err
+	case *pb.Event_AssetChanged:
+		x := b.AssetChanged
+		d.known("asset_changed", "AssetChanged", x)
+		c, err := decodeEnum("asset_changed.class", int32(x.GetClass()), events.AssetClasses,
+			func(c events.AssetClass) string { return pb.AssetClass(c).String() })
+		d.keep(err)
+		return events.AssetChanged{Class: c, Decrease: x.GetDecrease(), Quantity: x.GetQuantity(),
+			Amount: d.amount("asset_changed.amount", x.GetAmount())}, d.err
+	case *pb.Event_LiabilityChanged:
+		x := b.LiabilityChanged
+		d.known("liability_changed", "LiabilityChanged", x)
+		return events.LiabilityChanged{Decrease: x.GetDecrease(), Amount: d.amount("liability_changed.amount", x.GetAmount())}, d.err
 	case *pb.Event_UnitRegistered:
 		x := b.UnitRegistered
 		d.known("unit_registered", "UnitRegistered", x)
@@ -305,6 +317,12 @@ func EncodeEvent(e events.Event) ([]byte, error) {
 			Stage: pb.BudgetStage(b.Stage), Decrease: b.Decrease, Functional: b.Functional, Economic: b.Economic,
 			Kind: pb.ExpenditureKind(b.ExpenditureKind), Project: b.Project, Fund: pb.Fund(b.Fund), Amount: b.Amount.String(),
 		}}
+	case events.AssetChanged:
+		m.Body = &pb.Event_AssetChanged{AssetChanged: &pb.AssetChanged{
+			Class: pb.AssetClass(b.Class), Decrease: b.Decrease, Quantity: b.Quantity, Amount: b.Amount.String(),
+		}}
+	case events.LiabilityChanged:
+		m.Body = &pb.Event_LiabilityChanged{LiabilityChanged: &pb.LiabilityChanged{Decrease: b.Decrease, Amount: b.Amount.String()}}
 	case events.UnitRegistered:
 		m.Body = &pb.Event_UnitRegistered{UnitRegistered: &pb.UnitRegistered{
 			Name: b.Name, Department: b.Department, Type: pb.UnitType(b.UnitType),

@@ -45,6 +45,9 @@ func sampleEvents() []events.Event {
 		}),
 		env("g-1", events.Budget{Stage: events.BudgetAdjustment, Decrease: true, Functional: "2010301", Economic: "30217",
 			ExpenditureKind: events.ExpenditureProject, Project: "接待", Fund: events.FundGeneralBudget, Amount: 260000}),
+		env("as-1", events.AssetChanged{Class: events.AssetVehicleOfficial, Quantity: 2, Amount: 36000000}),
+		env("as-2", events.AssetChanged{Class: events.AssetDepreciation, Decrease: true, Amount: 100}),
+		env("l-1", events.LiabilityChanged{Decrease: true, Amount: 26009}),
 		env("u-1", events.UnitRegistered{Name: "上海市青浦区行政服务中心", Department: "上海市青浦区政务服务办公室", UnitType: events.UnitPublicInstitution}),
 	}
 }

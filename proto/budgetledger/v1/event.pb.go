@@ -94,6 +94,115 @@ func (BudgetStage) EnumDescriptor() ([]byte, []int) {
 	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{0}
 }
 
+// AssetClass is a line of the 资产负债情况表.
+type AssetClass int32
+
+const (
+	// Not set: rejected.
+	AssetClass_ASSET_CLASS_UNSPECIFIED AssetClass = 0
+	// 流动资产.
+	AssetClass_ASSET_CLASS_CURRENT AssetClass = 1
+	// 房屋.
+	AssetClass_ASSET_CLASS_BUILDINGS AssetClass = 2
+	// 通用设备 (not vehicles).
+	AssetClass_ASSET_CLASS_GENERAL_EQUIPMENT AssetClass = 3
+	// 一般公务用车.
+	AssetClass_ASSET_CLASS_VEHICLE_OFFICIAL AssetClass = 4
+	// 执法执勤用车.
+	AssetClass_ASSET_CLASS_VEHICLE_LAW_ENFORCEMENT AssetClass = 5
+	// 特种专业技术用车.
+	AssetClass_ASSET_CLASS_VEHICLE_SPECIAL AssetClass = 6
+	// 其他用车.
+	AssetClass_ASSET_CLASS_VEHICLE_OTHER AssetClass = 7
+	// 专用设备.
+	AssetClass_ASSET_CLASS_SPECIAL_EQUIPMENT AssetClass = 8
+	// 其他固定资产.
+	AssetClass_ASSET_CLASS_OTHER_FIXED AssetClass = 9
+	// 累计折旧及减值准备.
+	AssetClass_ASSET_CLASS_DEPRECIATION AssetClass = 10
+	// 长期股权投资.
+	AssetClass_ASSET_CLASS_LONG_TERM_EQUITY AssetClass = 11
+	// 长期债券投资.
+	AssetClass_ASSET_CLASS_LONG_TERM_BONDS AssetClass = 12
+	// 在建工程.
+	AssetClass_ASSET_CLASS_CONSTRUCTION_IN_PROGRESS AssetClass = 13
+	// 无形资产.
+	AssetClass_ASSET_CLASS_INTANGIBLE AssetClass = 14
+	// 累计摊销.
+	AssetClass_ASSET_CLASS_AMORTIZATION AssetClass = 15
+	// 其他资产.
+	AssetClass_ASSET_CLASS_OTHER AssetClass = 16
+)
+
+// Enum value maps for AssetClass.
+var (
+	AssetClass_name = map[int32]string{
+		0:  "ASSET_CLASS_UNSPECIFIED",
+		1:  "ASSET_CLASS_CURRENT",
+		2:  "ASSET_CLASS_BUILDINGS",
+		3:  "ASSET_CLASS_GENERAL_EQUIPMENT",
+		4:  "ASSET_CLASS_VEHICLE_OFFICIAL",
+		5:  "ASSET_CLASS_VEHICLE_LAW_ENFORCEMENT",
+		6:  "ASSET_CLASS_VEHICLE_SPECIAL",
+		7:  "ASSET_CLASS_VEHICLE_OTHER",
+		8:  "ASSET_CLASS_SPECIAL_EQUIPMENT",
+		9:  "ASSET_CLASS_OTHER_FIXED",
+		10: "ASSET_CLASS_DEPRECIATION",
+		11: "ASSET_CLASS_LONG_TERM_EQUITY",
+		12: "ASSET_CLASS_LONG_TERM_BONDS",
+		13: "ASSET_CLASS_CONSTRUCTION_IN_PROGRESS",
+		14: "ASSET_CLASS_INTANGIBLE",
+		15: "ASSET_CLASS_AMORTIZATION",
+		16: "ASSET_CLASS_OTHER",
+	}
+	AssetClass_value = map[string]int32{
+		"ASSET_CLASS_UNSPECIFIED":              0,
+		"ASSET_CLASS_CURRENT":                  1,
+		"ASSET_CLASS_BUILDINGS":                2,
+		"ASSET_CLASS_GENERAL_EQUIPMENT":        3,
+		"ASSET_CLASS_VEHICLE_OFFICIAL":         4,
+		"ASSET_CLASS_VEHICLE_LAW_ENFORCEMENT":  5,
+		"ASSET_CLASS_VEHICLE_SPECIAL":          6,
+		"ASSET_CLASS_VEHICLE_OTHER":            7,
+		"ASSET_CLASS_SPECIAL_EQUIPMENT":        8,
+		"ASSET_CLASS_OTHER_FIXED":              9,
+		"ASSET_CLASS_DEPRECIATION":             10,
+		"ASSET_CLASS_LONG_TERM_EQUITY":         11,
+		"ASSET_CLASS_LONG_TERM_BONDS":          12,
+		"ASSET_CLASS_CONSTRUCTION_IN_PROGRESS": 13,
+		"ASSET_CLASS_INTANGIBLE":               14,
+		"ASSET_CLASS_AMORTIZATION":             15,
+		"ASSET_CLASS_OTHER":                    16,
+	}
+)
+
+func (x AssetClass) Enum() *AssetClass {
+	p := new(AssetClass)
+	*p = x
+	return p
+}
+
+func (x AssetClass) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (AssetClass) Descriptor() protoreflect.EnumDescriptor {
+	return file_budgetledger_v1_event_proto_enumTypes[1].Descriptor()
+}
+
+func (AssetClass) Type() protoreflect.EnumType {
+	return &file_budgetledger_v1_event_proto_enumTypes[1]
+}
+
+func (x AssetClass) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use AssetClass.Descriptor instead.
+func (AssetClass) EnumDescriptor() ([]byte, []int) {
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{1}
+}
+
 // UnitType is the kind of budget unit.
 type UnitType int32
 
@@ -135,11 +244,11 @@ func (x UnitType) String() string {
 }
 
 func (UnitType) Descriptor() protoreflect.EnumDescriptor {
-	return file_budgetledger_v1_event_proto_enumTypes[1].Descriptor()
+	return file_budgetledger_v1_event_proto_enumTypes[2].Descriptor()
 }
 
 func (UnitType) Type() protoreflect.EnumType {
-	return &file_budgetledger_v1_event_proto_enumTypes[1]
+	return &file_budgetledger_v1_event_proto_enumTypes[2]
 }
 
 func (x UnitType) Number() protoreflect.EnumNumber {
@@ -148,7 +257,7 @@ func (x UnitType) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use UnitType.Descriptor instead.
 func (UnitType) EnumDescriptor() ([]byte, []int) {
-	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{1}
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{2}
 }
 
 // Fund is the source of money: one of the three fiscal fund types of the
@@ -198,11 +307,11 @@ func (x Fund) String() string {
 }
 
 func (Fund) Descriptor() protoreflect.EnumDescriptor {
-	return file_budgetledger_v1_event_proto_enumTypes[2].Descriptor()
+	return file_budgetledger_v1_event_proto_enumTypes[3].Descriptor()
 }
 
 func (Fund) Type() protoreflect.EnumType {
-	return &file_budgetledger_v1_event_proto_enumTypes[2]
+	return &file_budgetledger_v1_event_proto_enumTypes[3]
 }
 
 func (x Fund) Number() protoreflect.EnumNumber {
@@ -211,7 +320,7 @@ func (x Fund) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Fund.Descriptor instead.
 func (Fund) EnumDescriptor() ([]byte, []int) {
-	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{2}
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{3}
 }
 
 // IncomeKind is the kind of a non-appropriation income, in the order of the
@@ -264,11 +373,11 @@ func (x IncomeKind) String() string {
 }
 
 func (IncomeKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_budgetledger_v1_event_proto_enumTypes[3].Descriptor()
+	return file_budgetledger_v1_event_proto_enumTypes[4].Descriptor()
 }
 
 func (IncomeKind) Type() protoreflect.EnumType {
-	return &file_budgetledger_v1_event_proto_enumTypes[3]
+	return &file_budgetledger_v1_event_proto_enumTypes[4]
 }
 
 func (x IncomeKind) Number() protoreflect.EnumNumber {
@@ -277,7 +386,7 @@ func (x IncomeKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use IncomeKind.Descriptor instead.
 func (IncomeKind) EnumDescriptor() ([]byte, []int) {
-	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{3}
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{4}
 }
 
 // ExpenditureKind is the kind of an expenditure, in the order of the
@@ -330,11 +439,11 @@ func (x ExpenditureKind) String() string {
 }
 
 func (ExpenditureKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_budgetledger_v1_event_proto_enumTypes[4].Descriptor()
+	return file_budgetledger_v1_event_proto_enumTypes[5].Descriptor()
 }
 
 func (ExpenditureKind) Type() protoreflect.EnumType {
-	return &file_budgetledger_v1_event_proto_enumTypes[4]
+	return &file_budgetledger_v1_event_proto_enumTypes[5]
 }
 
 func (x ExpenditureKind) Number() protoreflect.EnumNumber {
@@ -343,7 +452,7 @@ func (x ExpenditureKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ExpenditureKind.Descriptor instead.
 func (ExpenditureKind) EnumDescriptor() ([]byte, []int) {
-	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{4}
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{5}
 }
 
 // What became of the event.
@@ -394,11 +503,11 @@ func (x Outcome_Status) String() string {
 }
 
 func (Outcome_Status) Descriptor() protoreflect.EnumDescriptor {
-	return file_budgetledger_v1_event_proto_enumTypes[5].Descriptor()
+	return file_budgetledger_v1_event_proto_enumTypes[6].Descriptor()
 }
 
 func (Outcome_Status) Type() protoreflect.EnumType {
-	return &file_budgetledger_v1_event_proto_enumTypes[5]
+	return &file_budgetledger_v1_event_proto_enumTypes[6]
 }
 
 func (x Outcome_Status) Number() protoreflect.EnumNumber {
@@ -407,7 +516,7 @@ func (x Outcome_Status) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Outcome_Status.Descriptor instead.
 func (Outcome_Status) EnumDescriptor() ([]byte, []int) {
-	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{10, 0}
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{12, 0}
 }
 
 // Event is one fact published by an accounting system (会计核算系统): the
@@ -450,6 +559,8 @@ type Event struct {
 	//	*Event_SurplusDistribution
 	//	*Event_Budget
 	//	*Event_UnitRegistered
+	//	*Event_AssetChanged
+	//	*Event_LiabilityChanged
 	Body          isEvent_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -620,6 +731,24 @@ func (x *Event) GetUnitRegistered() *UnitRegistered {
 	return nil
 }
 
+func (x *Event) GetAssetChanged() *AssetChanged {
+	if x != nil {
+		if x, ok := x.Body.(*Event_AssetChanged); ok {
+			return x.AssetChanged
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetLiabilityChanged() *LiabilityChanged {
+	if x != nil {
+		if x, ok := x.Body.(*Event_LiabilityChanged); ok {
+			return x.LiabilityChanged
+		}
+	}
+	return nil
+}
+
 type isEvent_Body interface {
 	isEvent_Body()
 }
@@ -662,6 +791,14 @@ type Event_UnitRegistered struct {
 	UnitRegistered *UnitRegistered `protobuf:"bytes,17,opt,name=unit_registered,json=unitRegistered,proto3,oneof"`
 }
 
+type Event_AssetChanged struct {
+	AssetChanged *AssetChanged `protobuf:"bytes,18,opt,name=asset_changed,json=assetChanged,proto3,oneof"`
+}
+
+type Event_LiabilityChanged struct {
+	LiabilityChanged *LiabilityChanged `protobuf:"bytes,19,opt,name=liability_changed,json=liabilityChanged,proto3,oneof"`
+}
+
 func (*Event_Appropriation) isEvent_Body() {}
 
 func (*Event_OtherIncome) isEvent_Body() {}
@@ -677,6 +814,10 @@ func (*Event_SurplusDistribution) isEvent_Body() {}
 func (*Event_Budget) isEvent_Body() {}
 
 func (*Event_UnitRegistered) isEvent_Body() {}
+
+func (*Event_AssetChanged) isEvent_Body() {}
+
+func (*Event_LiabilityChanged) isEvent_Body() {}
 
 // Appropriation is money received from the finance bureau (财政拨款收入),
 // for the 功能分类 项 it is intended for.
@@ -1300,6 +1441,135 @@ func (x *UnitRegistered) GetType() UnitType {
 	return UnitType_UNIT_TYPE_UNSPECIFIED
 }
 
+// AssetChanged records a change of one class of assets: an acquisition or
+// disposal, or depreciation / amortization charged or written back.
+type AssetChanged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The line of the 资产负债情况表.
+	Class AssetClass `protobuf:"varint,1,opt,name=class,proto3,enum=budgetledger.v1.AssetClass" json:"class,omitempty"`
+	// True for a decrease (disposal, write-back).
+	Decrease bool `protobuf:"varint,2,opt,name=decrease,proto3" json:"decrease,omitempty"`
+	// Items (台/套/辆), or square metres for buildings; optional.
+	Quantity int64 `protobuf:"varint,3,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	// Decimal 元, at most 2 places, greater than zero.
+	Amount        string `protobuf:"bytes,4,opt,name=amount,proto3" json:"amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AssetChanged) Reset() {
+	*x = AssetChanged{}
+	mi := &file_budgetledger_v1_event_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AssetChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AssetChanged) ProtoMessage() {}
+
+func (x *AssetChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_budgetledger_v1_event_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AssetChanged.ProtoReflect.Descriptor instead.
+func (*AssetChanged) Descriptor() ([]byte, []int) {
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *AssetChanged) GetClass() AssetClass {
+	if x != nil {
+		return x.Class
+	}
+	return AssetClass_ASSET_CLASS_UNSPECIFIED
+}
+
+func (x *AssetChanged) GetDecrease() bool {
+	if x != nil {
+		return x.Decrease
+	}
+	return false
+}
+
+func (x *AssetChanged) GetQuantity() int64 {
+	if x != nil {
+		return x.Quantity
+	}
+	return 0
+}
+
+func (x *AssetChanged) GetAmount() string {
+	if x != nil {
+		return x.Amount
+	}
+	return ""
+}
+
+// LiabilityChanged records an increase or decrease of liabilities (负债).
+type LiabilityChanged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// True for a decrease.
+	Decrease bool `protobuf:"varint,1,opt,name=decrease,proto3" json:"decrease,omitempty"`
+	// Decimal 元, at most 2 places, greater than zero.
+	Amount        string `protobuf:"bytes,2,opt,name=amount,proto3" json:"amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LiabilityChanged) Reset() {
+	*x = LiabilityChanged{}
+	mi := &file_budgetledger_v1_event_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LiabilityChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LiabilityChanged) ProtoMessage() {}
+
+func (x *LiabilityChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_budgetledger_v1_event_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LiabilityChanged.ProtoReflect.Descriptor instead.
+func (*LiabilityChanged) Descriptor() ([]byte, []int) {
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *LiabilityChanged) GetDecrease() bool {
+	if x != nil {
+		return x.Decrease
+	}
+	return false
+}
+
+func (x *LiabilityChanged) GetAmount() string {
+	if x != nil {
+		return x.Amount
+	}
+	return ""
+}
+
 // Outcome is the publisher's receipt (回执) for one event. The ledger sends
 // it only after the event (or its rejection) is durably committed.
 type Outcome struct {
@@ -1332,7 +1602,7 @@ type Outcome struct {
 
 func (x *Outcome) Reset() {
 	*x = Outcome{}
-	mi := &file_budgetledger_v1_event_proto_msgTypes[10]
+	mi := &file_budgetledger_v1_event_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1344,7 +1614,7 @@ func (x *Outcome) String() string {
 func (*Outcome) ProtoMessage() {}
 
 func (x *Outcome) ProtoReflect() protoreflect.Message {
-	mi := &file_budgetledger_v1_event_proto_msgTypes[10]
+	mi := &file_budgetledger_v1_event_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1357,7 +1627,7 @@ func (x *Outcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Outcome.ProtoReflect.Descriptor instead.
 func (*Outcome) Descriptor() ([]byte, []int) {
-	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{10}
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Outcome) GetLedger() string {
@@ -1427,7 +1697,7 @@ var File_budgetledger_v1_event_proto protoreflect.FileDescriptor
 
 const file_budgetledger_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"\x1bbudgetledger/v1/event.proto\x12\x0fbudgetledger.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x99\x06\n" +
+	"\x1bbudgetledger/v1/event.proto\x12\x0fbudgetledger.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb1\a\n" +
 	"\x05Event\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06ledger\x18\x02 \x01(\tR\x06ledger\x12\x12\n" +
@@ -1446,7 +1716,9 @@ const file_budgetledger_v1_event_proto_rawDesc = "" +
 	"\x17non_fiscal_surplus_used\x18\x0e \x01(\v2%.budgetledger.v1.NonFiscalSurplusUsedH\x00R\x14nonFiscalSurplusUsed\x12Y\n" +
 	"\x14surplus_distribution\x18\x0f \x01(\v2$.budgetledger.v1.SurplusDistributionH\x00R\x13surplusDistribution\x121\n" +
 	"\x06budget\x18\x10 \x01(\v2\x17.budgetledger.v1.BudgetH\x00R\x06budget\x12J\n" +
-	"\x0funit_registered\x18\x11 \x01(\v2\x1f.budgetledger.v1.UnitRegisteredH\x00R\x0eunitRegisteredB\x06\n" +
+	"\x0funit_registered\x18\x11 \x01(\v2\x1f.budgetledger.v1.UnitRegisteredH\x00R\x0eunitRegistered\x12D\n" +
+	"\rasset_changed\x18\x12 \x01(\v2\x1d.budgetledger.v1.AssetChangedH\x00R\fassetChanged\x12P\n" +
+	"\x11liability_changed\x18\x13 \x01(\v2!.budgetledger.v1.LiabilityChangedH\x00R\x10liabilityChangedB\x06\n" +
 	"\x04body\"r\n" +
 	"\rAppropriation\x12)\n" +
 	"\x04fund\x18\x01 \x01(\x0e2\x15.budgetledger.v1.FundR\x04fund\x12\x1e\n" +
@@ -1497,7 +1769,15 @@ const file_budgetledger_v1_event_proto_rawDesc = "" +
 	"\n" +
 	"department\x18\x02 \x01(\tR\n" +
 	"department\x12-\n" +
-	"\x04type\x18\x03 \x01(\x0e2\x19.budgetledger.v1.UnitTypeR\x04type\"\x8a\x03\n" +
+	"\x04type\x18\x03 \x01(\x0e2\x19.budgetledger.v1.UnitTypeR\x04type\"\x91\x01\n" +
+	"\fAssetChanged\x121\n" +
+	"\x05class\x18\x01 \x01(\x0e2\x1b.budgetledger.v1.AssetClassR\x05class\x12\x1a\n" +
+	"\bdecrease\x18\x02 \x01(\bR\bdecrease\x12\x1a\n" +
+	"\bquantity\x18\x03 \x01(\x03R\bquantity\x12\x16\n" +
+	"\x06amount\x18\x04 \x01(\tR\x06amount\"F\n" +
+	"\x10LiabilityChanged\x12\x1a\n" +
+	"\bdecrease\x18\x01 \x01(\bR\bdecrease\x12\x16\n" +
+	"\x06amount\x18\x02 \x01(\tR\x06amount\"\x8a\x03\n" +
 	"\aOutcome\x12\x16\n" +
 	"\x06ledger\x18\x01 \x01(\tR\x06ledger\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x127\n" +
@@ -1518,7 +1798,27 @@ const file_budgetledger_v1_event_proto_rawDesc = "" +
 	"\vBudgetStage\x12\x1c\n" +
 	"\x18BUDGET_STAGE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14BUDGET_STAGE_INITIAL\x10\x01\x12\x1b\n" +
-	"\x17BUDGET_STAGE_ADJUSTMENT\x10\x02*\x8a\x01\n" +
+	"\x17BUDGET_STAGE_ADJUSTMENT\x10\x02*\xa7\x04\n" +
+	"\n" +
+	"AssetClass\x12\x1b\n" +
+	"\x17ASSET_CLASS_UNSPECIFIED\x10\x00\x12\x17\n" +
+	"\x13ASSET_CLASS_CURRENT\x10\x01\x12\x19\n" +
+	"\x15ASSET_CLASS_BUILDINGS\x10\x02\x12!\n" +
+	"\x1dASSET_CLASS_GENERAL_EQUIPMENT\x10\x03\x12 \n" +
+	"\x1cASSET_CLASS_VEHICLE_OFFICIAL\x10\x04\x12'\n" +
+	"#ASSET_CLASS_VEHICLE_LAW_ENFORCEMENT\x10\x05\x12\x1f\n" +
+	"\x1bASSET_CLASS_VEHICLE_SPECIAL\x10\x06\x12\x1d\n" +
+	"\x19ASSET_CLASS_VEHICLE_OTHER\x10\a\x12!\n" +
+	"\x1dASSET_CLASS_SPECIAL_EQUIPMENT\x10\b\x12\x1b\n" +
+	"\x17ASSET_CLASS_OTHER_FIXED\x10\t\x12\x1c\n" +
+	"\x18ASSET_CLASS_DEPRECIATION\x10\n" +
+	"\x12 \n" +
+	"\x1cASSET_CLASS_LONG_TERM_EQUITY\x10\v\x12\x1f\n" +
+	"\x1bASSET_CLASS_LONG_TERM_BONDS\x10\f\x12(\n" +
+	"$ASSET_CLASS_CONSTRUCTION_IN_PROGRESS\x10\r\x12\x1a\n" +
+	"\x16ASSET_CLASS_INTANGIBLE\x10\x0e\x12\x1c\n" +
+	"\x18ASSET_CLASS_AMORTIZATION\x10\x0f\x12\x15\n" +
+	"\x11ASSET_CLASS_OTHER\x10\x10*\x8a\x01\n" +
 	"\bUnitType\x12\x19\n" +
 	"\x15UNIT_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18UNIT_TYPE_ADMINISTRATIVE\x10\x01\x12#\n" +
@@ -1558,54 +1858,60 @@ func file_budgetledger_v1_event_proto_rawDescGZIP() []byte {
 	return file_budgetledger_v1_event_proto_rawDescData
 }
 
-var file_budgetledger_v1_event_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_budgetledger_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_budgetledger_v1_event_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
+var file_budgetledger_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_budgetledger_v1_event_proto_goTypes = []any{
 	(BudgetStage)(0),              // 0: budgetledger.v1.BudgetStage
-	(UnitType)(0),                 // 1: budgetledger.v1.UnitType
-	(Fund)(0),                     // 2: budgetledger.v1.Fund
-	(IncomeKind)(0),               // 3: budgetledger.v1.IncomeKind
-	(ExpenditureKind)(0),          // 4: budgetledger.v1.ExpenditureKind
-	(Outcome_Status)(0),           // 5: budgetledger.v1.Outcome.Status
-	(*Event)(nil),                 // 6: budgetledger.v1.Event
-	(*Appropriation)(nil),         // 7: budgetledger.v1.Appropriation
-	(*OtherIncome)(nil),           // 8: budgetledger.v1.OtherIncome
-	(*Expenditure)(nil),           // 9: budgetledger.v1.Expenditure
-	(*OpeningBalance)(nil),        // 10: budgetledger.v1.OpeningBalance
-	(*NonFiscalSurplusUsed)(nil),  // 11: budgetledger.v1.NonFiscalSurplusUsed
-	(*SurplusDistribution)(nil),   // 12: budgetledger.v1.SurplusDistribution
-	(*Reception)(nil),             // 13: budgetledger.v1.Reception
-	(*Budget)(nil),                // 14: budgetledger.v1.Budget
-	(*UnitRegistered)(nil),        // 15: budgetledger.v1.UnitRegistered
-	(*Outcome)(nil),               // 16: budgetledger.v1.Outcome
-	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
+	(AssetClass)(0),               // 1: budgetledger.v1.AssetClass
+	(UnitType)(0),                 // 2: budgetledger.v1.UnitType
+	(Fund)(0),                     // 3: budgetledger.v1.Fund
+	(IncomeKind)(0),               // 4: budgetledger.v1.IncomeKind
+	(ExpenditureKind)(0),          // 5: budgetledger.v1.ExpenditureKind
+	(Outcome_Status)(0),           // 6: budgetledger.v1.Outcome.Status
+	(*Event)(nil),                 // 7: budgetledger.v1.Event
+	(*Appropriation)(nil),         // 8: budgetledger.v1.Appropriation
+	(*OtherIncome)(nil),           // 9: budgetledger.v1.OtherIncome
+	(*Expenditure)(nil),           // 10: budgetledger.v1.Expenditure
+	(*OpeningBalance)(nil),        // 11: budgetledger.v1.OpeningBalance
+	(*NonFiscalSurplusUsed)(nil),  // 12: budgetledger.v1.NonFiscalSurplusUsed
+	(*SurplusDistribution)(nil),   // 13: budgetledger.v1.SurplusDistribution
+	(*Reception)(nil),             // 14: budgetledger.v1.Reception
+	(*Budget)(nil),                // 15: budgetledger.v1.Budget
+	(*UnitRegistered)(nil),        // 16: budgetledger.v1.UnitRegistered
+	(*AssetChanged)(nil),          // 17: budgetledger.v1.AssetChanged
+	(*LiabilityChanged)(nil),      // 18: budgetledger.v1.LiabilityChanged
+	(*Outcome)(nil),               // 19: budgetledger.v1.Outcome
+	(*timestamppb.Timestamp)(nil), // 20: google.protobuf.Timestamp
 }
 var file_budgetledger_v1_event_proto_depIdxs = []int32{
-	7,  // 0: budgetledger.v1.Event.appropriation:type_name -> budgetledger.v1.Appropriation
-	8,  // 1: budgetledger.v1.Event.other_income:type_name -> budgetledger.v1.OtherIncome
-	9,  // 2: budgetledger.v1.Event.expenditure:type_name -> budgetledger.v1.Expenditure
-	10, // 3: budgetledger.v1.Event.opening_balance:type_name -> budgetledger.v1.OpeningBalance
-	11, // 4: budgetledger.v1.Event.non_fiscal_surplus_used:type_name -> budgetledger.v1.NonFiscalSurplusUsed
-	12, // 5: budgetledger.v1.Event.surplus_distribution:type_name -> budgetledger.v1.SurplusDistribution
-	14, // 6: budgetledger.v1.Event.budget:type_name -> budgetledger.v1.Budget
-	15, // 7: budgetledger.v1.Event.unit_registered:type_name -> budgetledger.v1.UnitRegistered
-	2,  // 8: budgetledger.v1.Appropriation.fund:type_name -> budgetledger.v1.Fund
-	3,  // 9: budgetledger.v1.OtherIncome.kind:type_name -> budgetledger.v1.IncomeKind
-	4,  // 10: budgetledger.v1.Expenditure.kind:type_name -> budgetledger.v1.ExpenditureKind
-	2,  // 11: budgetledger.v1.Expenditure.fund:type_name -> budgetledger.v1.Fund
-	13, // 12: budgetledger.v1.Expenditure.reception:type_name -> budgetledger.v1.Reception
-	2,  // 13: budgetledger.v1.OpeningBalance.fund:type_name -> budgetledger.v1.Fund
-	0,  // 14: budgetledger.v1.Budget.stage:type_name -> budgetledger.v1.BudgetStage
-	4,  // 15: budgetledger.v1.Budget.kind:type_name -> budgetledger.v1.ExpenditureKind
-	2,  // 16: budgetledger.v1.Budget.fund:type_name -> budgetledger.v1.Fund
-	1,  // 17: budgetledger.v1.UnitRegistered.type:type_name -> budgetledger.v1.UnitType
-	5,  // 18: budgetledger.v1.Outcome.status:type_name -> budgetledger.v1.Outcome.Status
-	17, // 19: budgetledger.v1.Outcome.recorded_at:type_name -> google.protobuf.Timestamp
-	20, // [20:20] is the sub-list for method output_type
-	20, // [20:20] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	8,  // 0: budgetledger.v1.Event.appropriation:type_name -> budgetledger.v1.Appropriation
+	9,  // 1: budgetledger.v1.Event.other_income:type_name -> budgetledger.v1.OtherIncome
+	10, // 2: budgetledger.v1.Event.expenditure:type_name -> budgetledger.v1.Expenditure
+	11, // 3: budgetledger.v1.Event.opening_balance:type_name -> budgetledger.v1.OpeningBalance
+	12, // 4: budgetledger.v1.Event.non_fiscal_surplus_used:type_name -> budgetledger.v1.NonFiscalSurplusUsed
+	13, // 5: budgetledger.v1.Event.surplus_distribution:type_name -> budgetledger.v1.SurplusDistribution
+	15, // 6: budgetledger.v1.Event.budget:type_name -> budgetledger.v1.Budget
+	16, // 7: budgetledger.v1.Event.unit_registered:type_name -> budgetledger.v1.UnitRegistered
+	17, // 8: budgetledger.v1.Event.asset_changed:type_name -> budgetledger.v1.AssetChanged
+	18, // 9: budgetledger.v1.Event.liability_changed:type_name -> budgetledger.v1.LiabilityChanged
+	3,  // 10: budgetledger.v1.Appropriation.fund:type_name -> budgetledger.v1.Fund
+	4,  // 11: budgetledger.v1.OtherIncome.kind:type_name -> budgetledger.v1.IncomeKind
+	5,  // 12: budgetledger.v1.Expenditure.kind:type_name -> budgetledger.v1.ExpenditureKind
+	3,  // 13: budgetledger.v1.Expenditure.fund:type_name -> budgetledger.v1.Fund
+	14, // 14: budgetledger.v1.Expenditure.reception:type_name -> budgetledger.v1.Reception
+	3,  // 15: budgetledger.v1.OpeningBalance.fund:type_name -> budgetledger.v1.Fund
+	0,  // 16: budgetledger.v1.Budget.stage:type_name -> budgetledger.v1.BudgetStage
+	5,  // 17: budgetledger.v1.Budget.kind:type_name -> budgetledger.v1.ExpenditureKind
+	3,  // 18: budgetledger.v1.Budget.fund:type_name -> budgetledger.v1.Fund
+	2,  // 19: budgetledger.v1.UnitRegistered.type:type_name -> budgetledger.v1.UnitType
+	1,  // 20: budgetledger.v1.AssetChanged.class:type_name -> budgetledger.v1.AssetClass
+	6,  // 21: budgetledger.v1.Outcome.status:type_name -> budgetledger.v1.Outcome.Status
+	20, // 22: budgetledger.v1.Outcome.recorded_at:type_name -> google.protobuf.Timestamp
+	23, // [23:23] is the sub-list for method output_type
+	23, // [23:23] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_budgetledger_v1_event_proto_init() }
@@ -1622,14 +1928,16 @@ func file_budgetledger_v1_event_proto_init() {
 		(*Event_SurplusDistribution)(nil),
 		(*Event_Budget)(nil),
 		(*Event_UnitRegistered)(nil),
+		(*Event_AssetChanged)(nil),
+		(*Event_LiabilityChanged)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_budgetledger_v1_event_proto_rawDesc), len(file_budgetledger_v1_event_proto_rawDesc)),
-			NumEnums:      6,
-			NumMessages:   11,
+			NumEnums:      7,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
