@@ -32,6 +32,7 @@ var Specs = []Spec{
 	{"three-public", ThreePublicTitle, FoldThreePublic},
 	{"government-fund", GovernmentFundTitle, FoldGovernmentFund},
 	{"state-capital", StateCapitalTitle, FoldStateCapital},
+	{"balance-sheet", BalanceSheetTitle, FoldBalanceSheet},
 }
 
 // SpecByName returns the statement called name.

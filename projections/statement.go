@@ -43,6 +43,9 @@ type Row struct {
 	Code    string // classification code, where the line has one
 	Name    string // exactly as printed in the official table
 	Amounts []events.Amount
+	// Quantities are the counts of a row that prints a 数量 (the
+	// 资产负债情况表), one per column; nil for rows without.
+	Quantities []int64
 }
 
 // ColumnsOf returns the column headings of the rows on side.

@@ -61,6 +61,8 @@ type Row struct {
 	AmountYuan  string   `json:"amount_yuan"`
 	Values      []string `json:"values,omitempty"`
 	AmountsYuan []string `json:"amounts_yuan,omitempty"`
+	// Quantities are the 数量 of a row that has them (资产负债情况表).
+	Quantities []int64 `json:"quantities,omitempty"`
 }
 
 // FromStatement renders st.
@@ -75,7 +77,7 @@ func FromStatement(st *projections.Statement) Document {
 	}
 	for _, r := range st.Rows {
 		row := Row{Side: r.Side, Key: r.Key, Code: r.Code, Name: r.Name,
-			Value: projections.Wan(r.Amounts[0]), AmountYuan: r.Amounts[0].String()}
+			Value: projections.Wan(r.Amounts[0]), AmountYuan: r.Amounts[0].String(), Quantities: r.Quantities}
 		if len(r.Amounts) > 1 {
 			for _, a := range r.Amounts {
 				row.Values = append(row.Values, projections.Wan(a))

@@ -1027,6 +1027,88 @@ func extraLines() []string {
 		out = append(out, fmt.Sprintf(`{"id":%s,"ledger":%s,"unit":%s,"fiscal_year":%d,"date":"2020-01-01","source":%s,"voucher":%s,"memo":"预算单位登记","unit_registered":{"name":%s,"department":"上海市青浦区政务服务办公室","type":%s}}`,
 			q(fmt.Sprintf("qp2020-dw-%04d", i+1)), q(ledger), q(u.unit), year, q(budgetSource), q(fmt.Sprintf("登-2020-%04d", i+1)), q(u.name), q(u.kind)))
 	}
+	out = append(out, assetLines()...)
+	return out
+}
+
+const assetSource = "青浦区行政事业单位资产管理信息系统"
+
+type assetLine struct {
+	date, unit, class, change string
+	quantity                  int64
+	amount                    fen
+	memo                      string
+}
+
+// assets: the opening position (changes dated 2019-12-31, fiscal year
+// 2019) and the 2020 changes, designed so that every printed cell of the
+// 资产负债情况表 rounds to the published one, except where the published
+// table contradicts its own rows (deviation D2 in testdata/golden).
+var assets = []assetLine{
+	{"2019-12-31", benji, "current", "increase", 0, y(108468, 0), "期初余额"},
+	{"2019-12-31", center, "current", "increase", 0, y(72312, 0), "期初余额"},
+	{"2019-12-31", benji, "general_equipment", "increase", 510, y(6683856, 0), "期初余额"},
+	{"2019-12-31", center, "general_equipment", "increase", 340, y(4455904, 0), "期初余额"},
+	{"2019-12-31", center, "special_equipment", "increase", 4, y(316260, 0), "期初余额"},
+	{"2019-12-31", benji, "other_fixed", "increase", 0, y(1646660, 0), "期初余额"},
+	{"2019-12-31", benji, "depreciation", "increase", 0, y(3229140, 0), "期初余额"},
+	{"2019-12-31", center, "depreciation", "increase", 0, y(2152760, 0), "期初余额"},
+	{"2019-12-31", benji, "intangible", "increase", 0, y(6865800, 0), "期初余额"},
+	{"2019-12-31", benji, "amortization", "increase", 0, y(568500, 0), "期初余额"},
+	{"2019-12-31", benji, "liability", "increase", 0, y(119640, 0), "期初余额"},
+	{"2020-06-30", benji, "current", "increase", 0, y(2000000, 0), "流动资产增加"},
+	{"2020-09-15", center, "general_equipment", "increase", 16, y(79984, 0), "台式电脑入账"},
+	{"2020-11-20", benji, "general_equipment", "increase", 20, y(133900, 0), "办公设备入账"},
+	{"2020-12-10", benji, "general_equipment", "increase", 60, y(3290000, 0), "“互联网+政务服务”设备入账"},
+	{"2020-12-15", benji, "intangible", "increase", 0, y(524200, 0), "软件入账"},
+	{"2020-12-28", center, "general_equipment", "decrease", 30, y(458744, 0), "报废处置"},
+	{"2020-12-28", center, "special_equipment", "decrease", 3, y(315260, 0), "报废处置"},
+	{"2020-12-28", benji, "other_fixed", "decrease", 0, y(36860, 0), "报废处置"},
+	{"2020-12-28", center, "depreciation", "decrease", 0, y(2500000, 0), "处置资产转销累计折旧"},
+	{"2020-12-31", benji, "current", "decrease", 0, y(629130, 0), "流动资产减少"},
+	{"2020-12-31", benji, "depreciation", "increase", 0, y(602200, 0), "计提2020年折旧"},
+	{"2020-12-31", benji, "amortization", "increase", 0, y(657400, 0), "计提2020年摊销"},
+	{"2020-12-31", benji, "liability", "increase", 0, y(26009, 0), "负债增加"},
+}
+
+func assetLines() []string {
+	var out []string
+	opening, closing := map[string]fen{}, map[string]fen{}
+	for i, a := range assets {
+		v := a.amount
+		if a.change == "decrease" {
+			v = -v
+		}
+		closing[a.class] += v
+		if a.date < "2020-01-01" {
+			opening[a.class] += v
+		}
+		fy := 2020
+		if a.date < "2020-01-01" {
+			fy = 2019
+		}
+		var body string
+		if a.class == "liability" {
+			body = fmt.Sprintf(`"liability_changed":{"change":%s,"amount":%s}`, q(a.change), q(a.amount.String()))
+		} else {
+			qty := ""
+			if a.quantity > 0 {
+				qty = fmt.Sprintf(`,"quantity":%d`, a.quantity)
+			}
+			body = fmt.Sprintf(`"asset_changed":{"class":%s,"change":%s%s,"amount":%s}`, q(a.class), q(a.change), qty, q(a.amount.String()))
+		}
+		out = append(out, fmt.Sprintf(`{"id":%s,"ledger":%s,"unit":%s,"fiscal_year":%d,"date":%s,"source":%s,"voucher":%s,"memo":%s,%s}`,
+			q(fmt.Sprintf("qp2020-zc-%04d", i+1)), q(ledger), q(a.unit), fy, q(a.date), q(assetSource),
+			q(fmt.Sprintf("资-%s-%04d", strings.ReplaceAll(a.date[:7], "-", ""), i+1)), q(a.memo), body))
+	}
+	for class, want := range map[string][2]fen{
+		"current": {y(180780, 0), y(1551650, 0)}, "general_equipment": {y(11139760, 0), y(14184900, 0)},
+		"special_equipment": {y(316260, 0), y(1000, 0)}, "other_fixed": {y(1646660, 0), y(1609800, 0)},
+		"depreciation": {y(5381900, 0), y(3484100, 0)}, "intangible": {y(6865800, 0), y(7390000, 0)},
+		"amortization": {y(568500, 0), y(1225900, 0)}, "liability": {y(119640, 0), y(145649, 0)},
+	} {
+		must(opening[class] == want[0] && closing[class] == want[1], "asset %s: %s → %s", class, opening[class].commas(), closing[class].commas())
+	}
 	return out
 }
 
