@@ -6,6 +6,8 @@
 //	ledgerctl status -ledger L ID                          the outcome of one event id
 //	ledgerctl rejections -ledger L                         rejected events with their reasons
 //	ledgerctl verify -ledger L [-data DIR]                 prove the hash chain is intact
+//	ledgerctl check -ledger L -year Y                      check the rules tying the tables together
+//	ledgerctl check -published DIR -year Y                 check a report before it is published
 //
 // Reads go to ledgerd's HTTP API (-server, default http://127.0.0.1:8080);
 // verify -data DIR checks a stopped ledgerd's file directly.
@@ -29,6 +31,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/budgetledger/budgetledger/checks"
 	"github.com/budgetledger/budgetledger/internal/publish"
 	"github.com/budgetledger/budgetledger/internal/report"
 	"github.com/budgetledger/budgetledger/ledger"
@@ -44,6 +47,8 @@ const usage = `usage:
   ledgerctl status -ledger L [-server URL] ID
   ledgerctl rejections -ledger L [-server URL]
   ledgerctl verify -ledger L [-server URL | -data DIR]
+  ledgerctl check -ledger L -year Y [-server URL] [-v]      the rules tying the tables together (勾稽关系)
+  ledgerctl check -published DIR -year Y [-v]               the same rules on a report typed from its PDF
 `
 
 func main() {
@@ -73,6 +78,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdRejections(ctx, args[1:], stdout)
 	case "verify":
 		code, err = cmdVerify(ctx, args[1:], stdout)
+	case "check":
+		code, err = cmdCheck(ctx, args[1:], stdout)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -349,5 +356,55 @@ func cmdVerify(ctx context.Context, args []string, stdout io.Writer) (int, error
 		events, head = v.Events, v.Head
 	}
 	fmt.Fprintf(stdout, "%s: verified %d events; head %s\n", *ledgerName, events, head)
+	return 0, nil
+}
+
+func cmdCheck(ctx context.Context, args []string, stdout io.Writer) (int, error) {
+	fs := newFlags("check")
+	server := serverFlag(fs)
+	ledgerName := fs.String("ledger", "", "check this ledger's statements")
+	published := fs.String("published", "", "check a published report: a directory of <statement>-<year>.tsv files")
+	year := fs.Int("year", 0, "fiscal year")
+	verbose := fs.Bool("v", false, "list the rules that hold too")
+	if err := fs.Parse(args); err != nil {
+		return 2, err
+	}
+	if *year == 0 || (*ledgerName == "") == (*published == "") {
+		return 2, fmt.Errorf("check: give -year and either -ledger or -published")
+	}
+	var results []checks.Result
+	if *published != "" {
+		r, err := checks.LoadDir(*published, *year)
+		if err != nil {
+			return 2, err
+		}
+		results = checks.Run(r)
+	} else {
+		var doc struct {
+			Results []checks.Result `json:"results"`
+		}
+		path := fmt.Sprintf("/v1/ledgers/%s/checks?year=%d", url.PathEscape(*ledgerName), *year)
+		if _, err := newClient(*server).get(ctx, path, &doc); err != nil {
+			return 2, err
+		}
+		results = doc.Results
+	}
+	count := map[checks.Status]int{}
+	for _, r := range results {
+		count[r.Status]++
+		if r.Status == checks.Pass && !*verbose {
+			continue
+		}
+		fmt.Fprintf(stdout, "%-8s rule %-6s %s: %s vs %s (difference %s)", r.Status, r.Rule, r.Check, r.Left, r.Right, r.Diff)
+		if r.Note != "" {
+			fmt.Fprintf(stdout, "; %s", r.Note)
+		}
+		fmt.Fprintln(stdout)
+	}
+	fmt.Fprintf(stdout, "%d rules: %d hold, %d within rounding, %d fail, %d skipped\n",
+		len(results), count[checks.Pass], count[checks.Rounding], count[checks.Fail], count[checks.Skipped])
+	if count[checks.Fail] > 0 {
+		return 1, nil
+	}
 	return 0, nil
 }

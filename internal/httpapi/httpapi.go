@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/budgetledger/budgetledger/checks"
 	"github.com/budgetledger/budgetledger/events"
 	"github.com/budgetledger/budgetledger/internal/report"
 	"github.com/budgetledger/budgetledger/internal/submit"
@@ -53,6 +54,7 @@ func New(l *ledger.Log, cat *events.Catalog, logger *slog.Logger) *Handler {
 	h.mux.HandleFunc("GET /v1/ledgers/{ledger}/rejections", h.rejections)
 	h.mux.HandleFunc("GET /v1/ledgers/{ledger}/verify", h.verify)
 	h.mux.HandleFunc("GET /v1/statements", h.statements)
+	h.mux.HandleFunc("GET /v1/ledgers/{ledger}/checks", h.checks)
 	h.mux.HandleFunc("GET /v1/ledgers/{ledger}/statements/{statement}", h.statement)
 	return h
 }
@@ -285,6 +287,52 @@ func filter(r *http.Request) (projections.Filter, error) {
 		return f, badRequest("as_of=%s is outside fiscal year %d", f.AsOf, f.FiscalYear)
 	}
 	return f, nil
+}
+
+// checks evaluates the rules that tie the tables together on the ledger's
+// own statements.
+func (h *Handler) checks(w http.ResponseWriter, r *http.Request) {
+	f, err := filter(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if _, err := h.log.Len(f.Ledger); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	// One read of the log for every statement.
+	var evs []events.Event
+	var scanErr error
+	for e := range h.log.Events(r.Context(), f.Ledger, &scanErr) {
+		evs = append(evs, e)
+	}
+	if scanErr != nil {
+		h.fail(w, r, scanErr)
+		return
+	}
+	sts := map[string]*projections.Statement{}
+	for _, spec := range projections.Specs {
+		st, err := spec.Fold(slices.Values(evs), f, h.cat)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		sts[spec.Name] = st
+	}
+	results := checks.Run(checks.FromStatements(sts))
+	failed := 0
+	for _, res := range results {
+		if res.Status == checks.Fail {
+			failed++
+		}
+	}
+	asOf := f.AsOf
+	if asOf == 0 {
+		asOf = events.YearEnd(f.FiscalYear)
+	}
+	writeJSON(w, 200, map[string]any{"ledger": f.Ledger, "fiscal_year": f.FiscalYear, "as_of": asOf.String(),
+		"failed": failed, "results": results})
 }
 
 // statements lists the statements the API serves.
