@@ -25,6 +25,7 @@ func main() {
 	flag.StringVar(&cfg.NATSURL, "nats-url", "", "use this NATS server instead of the embedded one, e.g. nats://10.0.0.5:4222")
 	flag.IntVar(&cfg.InboxReplicas, "inbox-replicas", 1, "replicas of the JetStream inbox stream (3 on a NATS cluster)")
 	flag.StringVar(&cfg.CatalogFile, "catalog", "", "TSV file of extra classification codes (columns: kind, code, name[, editions, sources])")
+	flag.StringVar(&cfg.DepartmentsFile, "departments", "", "TSV file defining departments as sets of ledgers (columns: department, ledger)")
 	flag.BoolVar(&cfg.Demo, "demo", false, "publish the sample ledger (青浦区政务服务办公室 2020) through NATS at start")
 	flag.Parse()
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))

@@ -34,18 +34,28 @@ const maxBody = 32 << 20
 
 // Handler serves the API.
 type Handler struct {
-	log    *ledger.Log
-	cat    *events.Catalog
-	logger *slog.Logger
-	mux    *http.ServeMux
+	log         *ledger.Log
+	cat         *events.Catalog
+	logger      *slog.Logger
+	mux         *http.ServeMux
+	departments map[string][]string
+}
+
+// Options configure a Handler.
+type Options struct {
+	Logger *slog.Logger
+	// Departments defines departments as sets of ledgers, whose statements
+	// consolidate those of their ledgers.
+	Departments map[string][]string
 }
 
 // New returns the API handler over a log.
-func New(l *ledger.Log, cat *events.Catalog, logger *slog.Logger) *Handler {
+func New(l *ledger.Log, cat *events.Catalog, opts Options) *Handler {
+	logger := opts.Logger
 	if logger == nil {
 		logger = slog.Default()
 	}
-	h := &Handler{log: l, cat: cat, logger: logger, mux: http.NewServeMux()}
+	h := &Handler{log: l, cat: cat, logger: logger, mux: http.NewServeMux(), departments: opts.Departments}
 	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	h.mux.HandleFunc("GET /v1/ledgers", h.ledgers)
 	h.mux.HandleFunc("GET /v1/ledgers/{ledger}/events", h.listEvents)
@@ -56,6 +66,8 @@ func New(l *ledger.Log, cat *events.Catalog, logger *slog.Logger) *Handler {
 	h.mux.HandleFunc("GET /v1/statements", h.statements)
 	h.mux.HandleFunc("GET /v1/ledgers/{ledger}/checks", h.checks)
 	h.mux.HandleFunc("GET /v1/ledgers/{ledger}/statements/{statement}", h.statement)
+	h.mux.HandleFunc("GET /v1/departments", h.listDepartments)
+	h.mux.HandleFunc("GET /v1/departments/{department}/statements/{statement}", h.departmentStatement)
 	return h
 }
 
@@ -349,6 +361,47 @@ func (h *Handler) statements(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) statement(w http.ResponseWriter, r *http.Request) {
+	f, err := filter(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.serveStatement(w, r, f, f.Ledger, []string{f.Ledger})
+}
+
+func (h *Handler) listDepartments(w http.ResponseWriter, r *http.Request) {
+	type dept struct {
+		Department string   `json:"department"`
+		Ledgers    []string `json:"ledgers"`
+	}
+	out := []dept{}
+	for _, name := range slices.Sorted(maps.Keys(h.departments)) {
+		out = append(out, dept{name, h.departments[name]})
+	}
+	writeJSON(w, 200, map[string]any{"departments": out})
+}
+
+// departmentStatement consolidates the statement of every ledger of a
+// department: their events folded together, exactly as one ledger's units
+// are.
+func (h *Handler) departmentStatement(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("department")
+	ledgers, ok := h.departments[name]
+	if !ok {
+		h.fail(w, r, fmt.Errorf("department %q: %w (departments are defined by ledgerd -departments FILE)", name, ledger.ErrNotFound))
+		return
+	}
+	f, err := filter(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.serveStatement(w, r, f, name, ledgers)
+}
+
+// serveStatement folds the events of ledgers into the statement the path
+// names; title names what the statement is of (a ledger or a department).
+func (h *Handler) serveStatement(w http.ResponseWriter, r *http.Request, f projections.Filter, title string, ledgers []string) {
 	spec, ok := projections.SpecByName(r.PathValue("statement"))
 	if !ok {
 		var names []string
@@ -358,39 +411,43 @@ func (h *Handler) statement(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, fmt.Errorf("statement %q: %w (the statements are %s)", r.PathValue("statement"), ledger.ErrNotFound, strings.Join(names, ", ")))
 		return
 	}
-	f, err := filter(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if _, err := h.log.Len(f.Ledger); err != nil {
-		h.fail(w, r, err)
-		return
+	for _, l := range ledgers {
+		if _, err := h.log.Len(l); err != nil {
+			h.fail(w, r, err)
+			return
+		}
 	}
 	// Note the units seen while folding, so that a mistyped unit= is an
 	// error rather than a statement of zeros.
 	var scanErr error
 	units := map[string]bool{}
 	evs := func(yield func(events.Event) bool) {
-		for e := range h.log.Events(r.Context(), f.Ledger, &scanErr) {
-			units[e.Unit] = true
-			if !yield(e) {
+		for _, l := range ledgers {
+			for e := range h.log.Events(r.Context(), l, &scanErr) {
+				units[e.Unit] = true
+				if !yield(e) {
+					return
+				}
+			}
+			if scanErr != nil {
 				return
 			}
 		}
 	}
+	f.Ledger = "" // every event of the ledgers read counts
 	st, err := spec.Fold(evs, f, h.cat)
 	if err == nil {
 		err = scanErr
 	}
 	if err == nil && f.Unit != "" && !units[f.Unit] {
 		known := slices.Sorted(maps.Keys(units))
-		err = fmt.Errorf("unit %q has no events in ledger %s (its units: %s): %w", f.Unit, f.Ledger, strings.Join(known, ", "), ledger.ErrNotFound)
+		err = fmt.Errorf("unit %q has no events in %s (its units: %s): %w", f.Unit, title, strings.Join(known, ", "), ledger.ErrNotFound)
 	}
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
+	st.Ledger = title
 	h.writeStatement(w, r, st)
 }
 

@@ -25,7 +25,7 @@ func newServer(t *testing.T) *httptest.Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	srv := httptest.NewServer(httpapi.New(l, events.DefaultCatalog(), nil))
+	srv := httptest.NewServer(httpapi.New(l, events.DefaultCatalog(), httpapi.Options{Departments: map[string][]string{"qingpu": {"qingpu-zwb", "copy-zwb"}}}))
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -137,5 +137,47 @@ func TestAPI(t *testing.T) {
 	if _, _, body = do(t, "GET", base+"/statements/income-expenditure?year=2020", "", nil, ""); !strings.Contains(string(body), `"value": "0.00"`) ||
 		!strings.Contains(string(body), `"amount_yuan": "46387326.00"`) {
 		t.Errorf("statement changed by a rejected event: %.300s", body)
+	}
+}
+
+// TestDepartmentConsolidates: a department defined as two ledgers prints
+// the sum of both, cell by cell from the exact amounts.
+func TestDepartmentConsolidates(t *testing.T) {
+	srv := newServer(t)
+	cp := bytes.ReplaceAll(budgetledger.SampleLedger, []byte(`"ledger":"qingpu-zwb"`), []byte(`"ledger":"copy-zwb"`))
+	for _, c := range []struct {
+		ledger string
+		body   []byte
+	}{{"qingpu-zwb", budgetledger.SampleLedger}, {"copy-zwb", cp}} {
+		if code, _, body := do(t, "POST", srv.URL+"/v1/ledgers/"+c.ledger+"/events", "application/x-ndjson", c.body, ""); code != 200 {
+			t.Fatalf("POST %s: %d %.200s", c.ledger, code, body)
+		}
+	}
+	var doc struct {
+		Ledger string
+		Rows   []struct {
+			Key        string
+			Value      string
+			AmountYuan string `json:"amount_yuan"`
+		}
+	}
+	code, _, body := do(t, "GET", srv.URL+"/v1/departments/qingpu/statements/income-expenditure?year=2020", "", nil, "")
+	if code != 200 || json.Unmarshal(body, &doc) != nil {
+		t.Fatalf("department statement: %d %.300s", code, body)
+	}
+	want := map[string]string{"total:income": "95679596.00", "total:expenditure": "92774652.00", "opening_balance": "22000.00"}
+	for _, r := range doc.Rows {
+		if w, ok := want[r.Key]; ok && r.AmountYuan != w {
+			t.Errorf("%s = %s, want %s (twice the ledger)", r.Key, r.AmountYuan, w)
+		}
+	}
+	if doc.Ledger != "qingpu" {
+		t.Errorf("statement of %q", doc.Ledger)
+	}
+	if code, _, _ := do(t, "GET", srv.URL+"/v1/departments/nobody/statements/income?year=2020", "", nil, ""); code != 404 {
+		t.Errorf("unknown department: %d", code)
+	}
+	if code, _, body := do(t, "GET", srv.URL+"/v1/departments", "", nil, ""); code != 200 || !strings.Contains(string(body), `"copy-zwb"`) {
+		t.Errorf("departments: %d %s", code, body)
 	}
 }

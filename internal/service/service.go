@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -37,6 +38,9 @@ type Config struct {
 	NATSURL    string // when set, use this NATS instead of the embedded one
 	// CatalogFile adds a deployment's classification codes (TSV).
 	CatalogFile string
+	// DepartmentsFile defines departments as sets of ledgers (TSV with the
+	// columns department and ledger, one ledger per line).
+	DepartmentsFile string
 	// Demo publishes the sample ledger through NATS once started.
 	Demo   bool
 	Logger *slog.Logger
@@ -113,7 +117,12 @@ func Start(ctx context.Context, cfg Config) (s *Service, err error) {
 	if err != nil {
 		return s, fmt.Errorf("listen http %s: %w", cfg.HTTPAddr, err)
 	}
-	s.http = &http.Server{Handler: httpapi.New(s.log, cat, cfg.Logger), ReadHeaderTimeout: 10 * time.Second}
+	departments, err := loadDepartments(cfg.DepartmentsFile)
+	if err != nil {
+		return s, err
+	}
+	s.http = &http.Server{Handler: httpapi.New(s.log, cat, httpapi.Options{Logger: cfg.Logger, Departments: departments}),
+		ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := s.http.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.done <- fmt.Errorf("http: %w", err)
@@ -219,4 +228,51 @@ func Run(ctx context.Context, cfg Config) error {
 	case err = <-s.done:
 	}
 	return errors.Join(err, s.Close())
+}
+
+// loadDepartments reads the departments file: a header line naming the
+// columns department and ledger, then one ledger of a department per line.
+func loadDepartments(path string) (map[string][]string, error) {
+	out := map[string][]string{}
+	if path == "" {
+		return out, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("departments: %w", err)
+	}
+	dcol, lcol := -1, -1
+	for n, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimRight(line, "\r")
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		c := strings.Split(line, "\t")
+		if dcol < 0 {
+			for i, h := range c {
+				switch strings.TrimSpace(h) {
+				case "department":
+					dcol = i
+				case "ledger":
+					lcol = i
+				}
+			}
+			if dcol < 0 || lcol < 0 {
+				return nil, fmt.Errorf("departments %s: the header must name the columns department and ledger", path)
+			}
+			continue
+		}
+		if len(c) <= max(dcol, lcol) {
+			return nil, fmt.Errorf("departments %s line %d: want a department and a ledger", path, n+1)
+		}
+		d, l := strings.TrimSpace(c[dcol]), strings.TrimSpace(c[lcol])
+		if err := events.ValidateLedger(l); err != nil {
+			return nil, fmt.Errorf("departments %s line %d: %w", path, n+1, err)
+		}
+		if d == "" || strings.ContainsAny(d, "/?#") {
+			return nil, fmt.Errorf("departments %s line %d: department %q: want a name usable in a URL", path, n+1, d)
+		}
+		out[d] = append(out[d], l)
+	}
+	return out, nil
 }
