@@ -43,6 +43,8 @@ const (
 	tagExpenditureReception = 9
 	tagAssetChanged         = 10
 	tagLiabilityChanged     = 11
+	tagProcurement          = 12
+	tagPerformance          = 13
 )
 
 // AppendBinary appends the binary form of e to b.
@@ -97,6 +99,16 @@ func (e *Event) AppendBinary(b []byte) ([]byte, error) {
 	case LiabilityChanged:
 		b = append(b, tagLiabilityChanged, boolByte(x.Decrease))
 		b = binary.AppendVarint(b, int64(x.Amount))
+	case ProcurementContracted:
+		b = append(b, tagProcurement, byte(x.Category), byte(x.Reserved), byte(x.Supplier))
+		b = binary.AppendVarint(b, int64(x.Amount))
+	case PerformanceEvaluated:
+		b = append(b, tagPerformance)
+		b = appendString(b, x.Project)
+		b = binary.AppendVarint(b, int64(x.Score))
+		b = append(b, byte(x.Grade))
+		b = binary.AppendVarint(b, int64(x.ProblemsFound))
+		b = binary.AppendVarint(b, int64(x.ProblemsFixed))
 	case UnitRegistered:
 		b = append(b, tagUnitRegistered)
 		b = appendString(b, x.Name)
@@ -174,6 +186,17 @@ func (e *Event) UnmarshalBinary(data []byte) error {
 	case tagLiabilityChanged:
 		x := LiabilityChanged{Decrease: d.bool()}
 		x.Amount = Amount(d.varint())
+		out.Body = x
+	case tagProcurement:
+		x := ProcurementContracted{Category: ProcurementCategory(d.byte()), Reserved: Enterprise(d.byte()), Supplier: Enterprise(d.byte())}
+		x.Amount = Amount(d.varint())
+		out.Body = x
+	case tagPerformance:
+		x := PerformanceEvaluated{Project: d.string()}
+		x.Score = int(d.varint())
+		x.Grade = Grade(d.byte())
+		x.ProblemsFound = int(d.varint())
+		x.ProblemsFixed = int(d.varint())
 		out.Body = x
 	case tagOpeningBalance:
 		out.Body = OpeningBalance{Fund: Fund(d.byte()), Amount: Amount(d.varint())}

@@ -263,3 +263,98 @@ func ParseAssetClass(s string) (AssetClass, bool) { return parseEnum(assetClassN
 
 // Vehicle reports whether c is one of the vehicle classes.
 func (c AssetClass) Vehicle() bool { return c >= AssetVehicleOfficial && c <= AssetVehicleOther }
+
+// ProcurementCategory is what a procurement bought.
+type ProcurementCategory uint8
+
+// The procurement categories.
+const (
+	ProcurementGoods    ProcurementCategory = 1 // 货物
+	ProcurementWorks    ProcurementCategory = 2 // 工程
+	ProcurementServices ProcurementCategory = 3 // 服务
+)
+
+// ProcurementCategories lists them in order.
+var ProcurementCategories = []ProcurementCategory{ProcurementGoods, ProcurementWorks, ProcurementServices}
+
+var procurementCategoryNames = map[ProcurementCategory]enumName{
+	ProcurementGoods:    {"goods", "货物"},
+	ProcurementWorks:    {"works", "工程"},
+	ProcurementServices: {"services", "服务"},
+}
+
+// String returns the wire code.
+func (c ProcurementCategory) String() string { return enumString(procurementCategoryNames, c) }
+
+// Name returns the official Chinese name.
+func (c ProcurementCategory) Name() string { return procurementCategoryNames[c].name }
+
+// ParseProcurementCategory accepts a wire code or the official name.
+func ParseProcurementCategory(s string) (ProcurementCategory, bool) {
+	return parseEnum(procurementCategoryNames, s)
+}
+
+// Enterprise is the size class of an enterprise in procurement statistics.
+// Small and micro enterprises are a part of small and medium ones.
+type Enterprise uint8
+
+// The enterprise classes. The zero value, EnterpriseNone, means "not
+// reserved" in ProcurementContracted.Reserved.
+const (
+	EnterpriseNone  Enterprise = 0
+	EnterpriseSME   Enterprise = 1 // 中小企业 (not small and micro)
+	EnterpriseMicro Enterprise = 2 // 小微企业
+	EnterpriseLarge Enterprise = 3 // 大型企业 (or any other supplier)
+)
+
+// Enterprises lists the classes a supplier can be.
+var Enterprises = []Enterprise{EnterpriseSME, EnterpriseMicro, EnterpriseLarge}
+
+var enterpriseNames = map[Enterprise]enumName{
+	EnterpriseSME:   {"sme", "中小企业"},
+	EnterpriseMicro: {"micro", "小微企业"},
+	EnterpriseLarge: {"large", "大型企业"},
+}
+
+// String returns the wire code.
+func (e Enterprise) String() string { return enumString(enterpriseNames, e) }
+
+// Name returns the official Chinese name.
+func (e Enterprise) Name() string { return enterpriseNames[e].name }
+
+// ParseEnterprise accepts a wire code or the official name.
+func ParseEnterprise(s string) (Enterprise, bool) { return parseEnum(enterpriseNames, s) }
+
+// SmallOrMedium reports whether e counts as a 中小企业 (small and micro
+// enterprises included).
+func (e Enterprise) SmallOrMedium() bool { return e == EnterpriseSME || e == EnterpriseMicro }
+
+// Grade is a performance evaluation grade (绩效评级).
+type Grade uint8
+
+// The grades, best first.
+const (
+	GradeExcellent Grade = 1 // 优
+	GradeGood      Grade = 2 // 良
+	GradePass      Grade = 3 // 合格
+	GradeFail      Grade = 4 // 不合格
+)
+
+// Grades lists them in order.
+var Grades = []Grade{GradeExcellent, GradeGood, GradePass, GradeFail}
+
+var gradeNames = map[Grade]enumName{
+	GradeExcellent: {"excellent", "优"},
+	GradeGood:      {"good", "良"},
+	GradePass:      {"pass", "合格"},
+	GradeFail:      {"fail", "不合格"},
+}
+
+// String returns the wire code.
+func (g Grade) String() string { return enumString(gradeNames, g) }
+
+// Name returns the official Chinese name.
+func (g Grade) Name() string { return gradeNames[g].name }
+
+// ParseGrade accepts a wire code or the official name.
+func ParseGrade(s string) (Grade, bool) { return parseEnum(gradeNames, s) }

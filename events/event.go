@@ -47,6 +47,8 @@ const (
 	KindUnitRegistered       Kind = "unit_registered"
 	KindAssetChanged         Kind = "asset_changed"
 	KindLiabilityChanged     Kind = "liability_changed"
+	KindProcurement          Kind = "procurement_contracted"
+	KindPerformance          Kind = "performance_evaluated"
 )
 
 // Kinds lists every body kind in wire order.
@@ -54,6 +56,7 @@ var Kinds = []Kind{
 	KindAppropriation, KindOtherIncome, KindExpenditure,
 	KindOpeningBalance, KindNonFiscalSurplusUsed, KindSurplusDistribution,
 	KindBudget, KindUnitRegistered, KindAssetChanged, KindLiabilityChanged,
+	KindProcurement, KindPerformance,
 }
 
 // Appropriation is money received from the finance bureau (财政拨款收入), for
@@ -164,6 +167,36 @@ func (UnitRegistered) Kind() Kind { return KindUnitRegistered }
 func (AssetChanged) Kind() Kind { return KindAssetChanged }
 
 // Kind implements Body.
+func (ProcurementContracted) Kind() Kind { return KindProcurement }
+
+// Kind implements Body.
+func (PerformanceEvaluated) Kind() Kind { return KindPerformance }
+
+// ProcurementContracted records a government procurement contract (政府采购),
+// for the 政府采购 figures of the report: its category, whether it was
+// reserved for small and medium enterprises (面向中小企业预留) or for small
+// and micro ones (面向小微企业预留), and the size of the supplier it was
+// awarded to.
+type ProcurementContracted struct {
+	Category ProcurementCategory
+	Reserved Enterprise // EnterpriseNone when not reserved
+	Supplier Enterprise // the winning supplier's size
+	Amount   Amount
+}
+
+// PerformanceEvaluated records a project's performance self-evaluation
+// (绩效自评): its score and grade and the problems it found and fixed. The
+// project's budget and execution come from the budget and expenditure
+// events, not from here, so the report's figures agree with the statements.
+type PerformanceEvaluated struct {
+	Project       string
+	Score         int // in tenths of a point: 955 is 95.5
+	Grade         Grade
+	ProblemsFound int
+	ProblemsFixed int
+}
+
+// Kind implements Body.
 func (LiabilityChanged) Kind() Kind { return KindLiabilityChanged }
 
 // AssetChanged records a change in the value (and, for counted classes,
@@ -217,6 +250,8 @@ func BodyAmount(b Body) Amount {
 		if b.Decrease {
 			return -b.Amount
 		}
+		return b.Amount
+	case ProcurementContracted:
 		return b.Amount
 	}
 	return 0

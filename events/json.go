@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 )
 
 // The JSON form is the import format: one event per line (JSON Lines), the
@@ -31,6 +32,23 @@ type jsonEvent struct {
 	UnitRegistered       *jsonUnit          `json:"unit_registered,omitempty"`
 	AssetChanged         *jsonAsset         `json:"asset_changed,omitempty"`
 	LiabilityChanged     *jsonLiability     `json:"liability_changed,omitempty"`
+	Procurement          *jsonProcurement   `json:"procurement_contracted,omitempty"`
+	Performance          *jsonPerformance   `json:"performance_evaluated,omitempty"`
+}
+
+type jsonProcurement struct {
+	Category string     `json:"category"`
+	Reserved string     `json:"reserved,omitempty"`
+	Supplier string     `json:"supplier"`
+	Amount   jsonAmount `json:"amount"`
+}
+
+type jsonPerformance struct {
+	Project       string     `json:"project"`
+	Score         jsonAmount `json:"score"`
+	Grade         string     `json:"grade"`
+	ProblemsFound int        `json:"problems_found"`
+	ProblemsFixed int        `json:"problems_fixed"`
 }
 
 type jsonAsset struct {
@@ -206,6 +224,35 @@ func DecodeJSON(data []byte) (Event, error) {
 		a, aerr := ParseAmount("liability_changed.amount", string(b.Amount))
 		add(LiabilityChanged{Decrease: dec, Amount: a}, errors.Join(derr, aerr))
 	}
+	if b := j.Procurement; b != nil {
+		var cerr, rerr, serr error
+		c, ok := ParseProcurementCategory(b.Category)
+		if !ok {
+			cerr = enumError("procurement_contracted.category", b.Category, enumChoices(procurementCategoryNames, ProcurementCategories))
+		}
+		var reserved Enterprise
+		if b.Reserved != "" {
+			if reserved, ok = ParseEnterprise(b.Reserved); !ok {
+				rerr = enumError("procurement_contracted.reserved", b.Reserved, "sme (中小企业) or micro (小微企业)")
+			}
+		}
+		supplier, ok := ParseEnterprise(b.Supplier)
+		if !ok {
+			serr = enumError("procurement_contracted.supplier", b.Supplier, enumChoices(enterpriseNames, Enterprises))
+		}
+		a, aerr := ParseAmount("procurement_contracted.amount", string(b.Amount))
+		add(ProcurementContracted{Category: c, Reserved: reserved, Supplier: supplier, Amount: a}, errors.Join(cerr, rerr, serr, aerr))
+	}
+	if b := j.Performance; b != nil {
+		var gerr error
+		g, ok := ParseGrade(b.Grade)
+		if !ok {
+			gerr = enumError("performance_evaluated.grade", b.Grade, enumChoices(gradeNames, Grades))
+		}
+		score, serr := parseScore("performance_evaluated.score", string(b.Score))
+		add(PerformanceEvaluated{Project: b.Project, Score: score, Grade: g, ProblemsFound: b.ProblemsFound, ProblemsFixed: b.ProblemsFixed},
+			errors.Join(serr, gerr))
+	}
 	if b := j.UnitRegistered; b != nil {
 		var terr error
 		t, ok := ParseUnitType(b.Type)
@@ -271,6 +318,30 @@ func decodeExpenditure(b *jsonExpenditure) (Body, error) {
 	}
 	return x, errors.Join(kerr, ferr, aerr)
 }
+
+// parseScore reads a score such as "95.5": 0 to 100 with at most one
+// decimal, in tenths.
+func parseScore(field, s string) (int, error) {
+	const want = "a score from 0 to 100 with at most one decimal, such as 95.5"
+	if s == "" {
+		return 0, invalid(CodeMissingField, field, "", want)
+	}
+	whole, frac, dot := strings.Cut(s, ".")
+	if !allDigits(whole) || len(whole) > 3 || (dot && (len(frac) != 1 || !allDigits(frac))) {
+		return 0, invalid(CodeInvalidField, field, s, want)
+	}
+	v, _ := strconv.Atoi(whole)
+	v *= 10
+	if dot {
+		v += int(frac[0] - '0')
+	}
+	if v > 1000 {
+		return 0, invalid(CodeInvalidField, field, s, want)
+	}
+	return v, nil
+}
+
+func formatScore(v int) string { return strconv.Itoa(v/10) + "." + strconv.Itoa(v%10) }
 
 // parseChangeField reads a required increase/decrease.
 func parseChangeField(field, s string) (decrease bool, err error) {
@@ -396,6 +467,14 @@ func (e Event) MarshalJSON() ([]byte, error) {
 		j.UnitRegistered = &jsonUnit{Name: b.Name, Department: b.Department, Type: b.UnitType.String()}
 	case AssetChanged:
 		j.AssetChanged = &jsonAsset{Class: b.Class.String(), Change: changeString(b.Decrease), Quantity: b.Quantity, Amount: jsonAmount(b.Amount.String())}
+	case ProcurementContracted:
+		j.Procurement = &jsonProcurement{Category: b.Category.String(), Supplier: b.Supplier.String(), Amount: jsonAmount(b.Amount.String())}
+		if b.Reserved != EnterpriseNone {
+			j.Procurement.Reserved = b.Reserved.String()
+		}
+	case PerformanceEvaluated:
+		j.Performance = &jsonPerformance{Project: b.Project, Score: jsonAmount(formatScore(b.Score)), Grade: b.Grade.String(),
+			ProblemsFound: b.ProblemsFound, ProblemsFixed: b.ProblemsFixed}
 	case LiabilityChanged:
 		j.LiabilityChanged = &jsonLiability{Change: changeString(b.Decrease), Amount: jsonAmount(b.Amount.String())}
 	case OpeningBalance:

@@ -55,6 +55,9 @@ var extraLines = []string{
 	`{"id":"x-18","ledger":"qingpu-zwb","unit":"本级","fiscal_year":2019,"date":"2019-12-31","source":"s","voucher":"v-18","asset_changed":{"class":"vehicle_official","change":"increase","quantity":2,"amount":"360000.00"}}`,
 	`{"id":"x-19","ledger":"qingpu-zwb","unit":"本级","fiscal_year":2020,"date":"2020-12-31","source":"s","voucher":"v-19","asset_changed":{"class":"depreciation","change":"decrease","amount":"1.00"}}`,
 	`{"id":"x-20","ledger":"qingpu-zwb","unit":"本级","fiscal_year":2020,"date":"2020-12-31","source":"s","voucher":"v-20","liability_changed":{"change":"increase","amount":"260.09"}}`,
+	`{"id":"x-21","ledger":"qingpu-zwb","unit":"本级","fiscal_year":2020,"date":"2020-05-20","source":"s","voucher":"v-21","procurement_contracted":{"category":"services","reserved":"sme","supplier":"micro","amount":"2372830.00"}}`,
+	`{"id":"x-22","ledger":"qingpu-zwb","unit":"本级","fiscal_year":2020,"date":"2020-05-20","source":"s","voucher":"v-22","procurement_contracted":{"category":"works","supplier":"large","amount":"1.00"}}`,
+	`{"id":"x-23","ledger":"qingpu-zwb","unit":"本级","fiscal_year":2020,"date":"2020-12-31","source":"s","voucher":"v-23","performance_evaluated":{"project":"台式电脑","score":"95.5","grade":"excellent","problems_found":1,"problems_fixed":1}}`,
 	`{"id":"x-17","ledger":"qingpu-zwb","unit":"本级","fiscal_year":2020,"date":"2020-03-02","source":"s","voucher":"v-17","expenditure":{"functional":"2019999","economic":"30217","kind":"basic","fund":"general_budget","amount":"1500.00","reception":{"batches":1,"visitors":40,"foreign_visitors":0}}}`,
 }
 

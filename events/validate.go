@@ -317,3 +317,43 @@ func (b AssetChanged) validate(*Catalog) error {
 func (b LiabilityChanged) validate(*Catalog) error {
 	return checkAmount("liability_changed.amount", b.Amount)
 }
+
+func (b ProcurementContracted) validate(*Catalog) error {
+	if _, ok := procurementCategoryNames[b.Category]; !ok {
+		return invalid(CodeMissingField, "procurement_contracted.category", "", "one of "+enumChoices(procurementCategoryNames, ProcurementCategories))
+	}
+	if _, ok := enterpriseNames[b.Reserved]; !ok && b.Reserved != EnterpriseNone {
+		return invalid(CodeInvalidEnum, "procurement_contracted.reserved", b.Reserved.String(), "sme or micro, or absent when not reserved")
+	}
+	if b.Reserved == EnterpriseLarge {
+		return invalid(CodeInvalidEnum, "procurement_contracted.reserved", "large", "sme (中小企业) or micro (小微企业); leave it out when not reserved")
+	}
+	if _, ok := enterpriseNames[b.Supplier]; !ok {
+		return invalid(CodeMissingField, "procurement_contracted.supplier", "", "one of "+enumChoices(enterpriseNames, Enterprises))
+	}
+	return checkAmount("procurement_contracted.amount", b.Amount)
+}
+
+func (b PerformanceEvaluated) validate(*Catalog) error {
+	if err := checkText("performance_evaluated.project", b.Project, MaxTextLen, true); err != nil {
+		return err
+	}
+	if b.Score < 0 || b.Score > 1000 {
+		return invalid(CodeInvalidField, "performance_evaluated.score", strconv.Itoa(b.Score/10)+"."+strconv.Itoa(abs(b.Score%10)), "a score from 0 to 100 with at most one decimal")
+	}
+	if _, ok := gradeNames[b.Grade]; !ok {
+		return invalid(CodeMissingField, "performance_evaluated.grade", "", "one of "+enumChoices(gradeNames, Grades))
+	}
+	if b.ProblemsFound < 0 || b.ProblemsFixed < 0 || b.ProblemsFixed > b.ProblemsFound {
+		return invalid(CodeInvalidField, "performance_evaluated.problems_fixed", strconv.Itoa(b.ProblemsFixed),
+			"a count from 0 to the problems found, "+strconv.Itoa(b.ProblemsFound))
+	}
+	return nil
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
+}

@@ -68,7 +68,8 @@ func (s *IncomeExpenditure) Add(e *events.Event) error {
 		err = add(&s.NonFiscalSurplusUsed, int64(b.Amount))
 	case events.SurplusDistribution:
 		err = add(&s.SurplusDistribution, int64(b.Amount))
-	case events.Budget, events.UnitRegistered, events.AssetChanged, events.LiabilityChanged:
+	case events.Budget, events.UnitRegistered, events.AssetChanged, events.LiabilityChanged,
+		events.ProcurementContracted, events.PerformanceEvaluated:
 		// Budgets, registrations and balance sheet changes are not income
 		// or expenditure.
 	default:

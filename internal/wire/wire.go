@@ -143,6 +143,28 @@ func decodeBody(m *pb.Event) (events.Body, error) {
 		x := b.LiabilityChanged
 		d.known("liability_changed", "LiabilityChanged", x)
 		return events.LiabilityChanged{Decrease: x.GetDecrease(), Amount: d.amount("liability_changed.amount", x.GetAmount())}, d.err
+	case *pb.Event_ProcurementContracted:
+		x := b.ProcurementContracted
+		d.known("procurement_contracted", "ProcurementContracted", x)
+		c, err := decodeEnum("procurement_contracted.category", int32(x.GetCategory()), events.ProcurementCategories,
+			func(c events.ProcurementCategory) string { return pb.ProcurementCategory(c).String() })
+		d.keep(err)
+		enterprise := func(field string, v pb.Enterprise) events.Enterprise {
+			e, err := decodeEnum(field, int32(v), events.Enterprises, func(e events.Enterprise) string { return pb.Enterprise(e).String() })
+			d.keep(err)
+			return e
+		}
+		return events.ProcurementContracted{Category: c, Reserved: enterprise("procurement_contracted.reserved", x.GetReserved()),
+			Supplier: enterprise("procurement_contracted.supplier", x.GetSupplier()),
+			Amount:   d.amount("procurement_contracted.amount", x.GetAmount())}, d.err
+	case *pb.Event_PerformanceEvaluated:
+		x := b.PerformanceEvaluated
+		d.known("performance_evaluated", "PerformanceEvaluated", x)
+		g, err := decodeEnum("performance_evaluated.grade", int32(x.GetGrade()), events.Grades,
+			func(g events.Grade) string { return pb.Grade(g).String() })
+		d.keep(err)
+		return events.PerformanceEvaluated{Project: x.GetProject(), Score: int(x.GetScoreTenths()), Grade: g,
+			ProblemsFound: int(x.GetProblemsFound()), ProblemsFixed: int(x.GetProblemsFixed())}, d.err
 	case *pb.Event_UnitRegistered:
 		x := b.UnitRegistered
 		d.known("unit_registered", "UnitRegistered", x)
@@ -323,6 +345,16 @@ func EncodeEvent(e events.Event) ([]byte, error) {
 		}}
 	case events.LiabilityChanged:
 		m.Body = &pb.Event_LiabilityChanged{LiabilityChanged: &pb.LiabilityChanged{Decrease: b.Decrease, Amount: b.Amount.String()}}
+	case events.ProcurementContracted:
+		m.Body = &pb.Event_ProcurementContracted{ProcurementContracted: &pb.ProcurementContracted{
+			Category: pb.ProcurementCategory(b.Category), Reserved: pb.Enterprise(b.Reserved), Supplier: pb.Enterprise(b.Supplier),
+			Amount: b.Amount.String(),
+		}}
+	case events.PerformanceEvaluated:
+		m.Body = &pb.Event_PerformanceEvaluated{PerformanceEvaluated: &pb.PerformanceEvaluated{
+			Project: b.Project, ScoreTenths: int32(b.Score), Grade: pb.Grade(b.Grade),
+			ProblemsFound: int32(b.ProblemsFound), ProblemsFixed: int32(b.ProblemsFixed),
+		}}
 	case events.UnitRegistered:
 		m.Body = &pb.Event_UnitRegistered{UnitRegistered: &pb.UnitRegistered{
 			Name: b.Name, Department: b.Department, Type: pb.UnitType(b.UnitType),

@@ -48,6 +48,9 @@ func sampleEvents() []events.Event {
 		env("as-1", events.AssetChanged{Class: events.AssetVehicleOfficial, Quantity: 2, Amount: 36000000}),
 		env("as-2", events.AssetChanged{Class: events.AssetDepreciation, Decrease: true, Amount: 100}),
 		env("l-1", events.LiabilityChanged{Decrease: true, Amount: 26009}),
+		env("p-1", events.ProcurementContracted{Category: events.ProcurementServices, Reserved: events.EnterpriseSME, Supplier: events.EnterpriseMicro, Amount: 237283000}),
+		env("p-2", events.ProcurementContracted{Category: events.ProcurementGoods, Supplier: events.EnterpriseLarge, Amount: 1}),
+		env("pe-1", events.PerformanceEvaluated{Project: "台式电脑", Score: 955, Grade: events.GradeExcellent, ProblemsFound: 2, ProblemsFixed: 1}),
 		env("u-1", events.UnitRegistered{Name: "上海市青浦区行政服务中心", Department: "上海市青浦区政务服务办公室", UnitType: events.UnitPublicInstitution}),
 	}
 }

@@ -203,6 +203,181 @@ func (AssetClass) EnumDescriptor() ([]byte, []int) {
 	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{1}
 }
 
+// ProcurementCategory is what a procurement bought.
+type ProcurementCategory int32
+
+const (
+	// Not set: rejected.
+	ProcurementCategory_PROCUREMENT_CATEGORY_UNSPECIFIED ProcurementCategory = 0
+	// 货物.
+	ProcurementCategory_PROCUREMENT_CATEGORY_GOODS ProcurementCategory = 1
+	// 工程.
+	ProcurementCategory_PROCUREMENT_CATEGORY_WORKS ProcurementCategory = 2
+	// 服务.
+	ProcurementCategory_PROCUREMENT_CATEGORY_SERVICES ProcurementCategory = 3
+)
+
+// Enum value maps for ProcurementCategory.
+var (
+	ProcurementCategory_name = map[int32]string{
+		0: "PROCUREMENT_CATEGORY_UNSPECIFIED",
+		1: "PROCUREMENT_CATEGORY_GOODS",
+		2: "PROCUREMENT_CATEGORY_WORKS",
+		3: "PROCUREMENT_CATEGORY_SERVICES",
+	}
+	ProcurementCategory_value = map[string]int32{
+		"PROCUREMENT_CATEGORY_UNSPECIFIED": 0,
+		"PROCUREMENT_CATEGORY_GOODS":       1,
+		"PROCUREMENT_CATEGORY_WORKS":       2,
+		"PROCUREMENT_CATEGORY_SERVICES":    3,
+	}
+)
+
+func (x ProcurementCategory) Enum() *ProcurementCategory {
+	p := new(ProcurementCategory)
+	*p = x
+	return p
+}
+
+func (x ProcurementCategory) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ProcurementCategory) Descriptor() protoreflect.EnumDescriptor {
+	return file_budgetledger_v1_event_proto_enumTypes[2].Descriptor()
+}
+
+func (ProcurementCategory) Type() protoreflect.EnumType {
+	return &file_budgetledger_v1_event_proto_enumTypes[2]
+}
+
+func (x ProcurementCategory) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ProcurementCategory.Descriptor instead.
+func (ProcurementCategory) EnumDescriptor() ([]byte, []int) {
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{2}
+}
+
+// Enterprise is an enterprise's size class in procurement statistics.
+type Enterprise int32
+
+const (
+	// Not set (for reserved: not reserved).
+	Enterprise_ENTERPRISE_UNSPECIFIED Enterprise = 0
+	// 中小企业 (not small and micro).
+	Enterprise_ENTERPRISE_SME Enterprise = 1
+	// 小微企业.
+	Enterprise_ENTERPRISE_MICRO Enterprise = 2
+	// 大型企业 or any other supplier.
+	Enterprise_ENTERPRISE_LARGE Enterprise = 3
+)
+
+// Enum value maps for Enterprise.
+var (
+	Enterprise_name = map[int32]string{
+		0: "ENTERPRISE_UNSPECIFIED",
+		1: "ENTERPRISE_SME",
+		2: "ENTERPRISE_MICRO",
+		3: "ENTERPRISE_LARGE",
+	}
+	Enterprise_value = map[string]int32{
+		"ENTERPRISE_UNSPECIFIED": 0,
+		"ENTERPRISE_SME":         1,
+		"ENTERPRISE_MICRO":       2,
+		"ENTERPRISE_LARGE":       3,
+	}
+)
+
+func (x Enterprise) Enum() *Enterprise {
+	p := new(Enterprise)
+	*p = x
+	return p
+}
+
+func (x Enterprise) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Enterprise) Descriptor() protoreflect.EnumDescriptor {
+	return file_budgetledger_v1_event_proto_enumTypes[3].Descriptor()
+}
+
+func (Enterprise) Type() protoreflect.EnumType {
+	return &file_budgetledger_v1_event_proto_enumTypes[3]
+}
+
+func (x Enterprise) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Enterprise.Descriptor instead.
+func (Enterprise) EnumDescriptor() ([]byte, []int) {
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{3}
+}
+
+// Grade is a performance evaluation grade (绩效评级).
+type Grade int32
+
+const (
+	// Not set: rejected.
+	Grade_GRADE_UNSPECIFIED Grade = 0
+	// 优.
+	Grade_GRADE_EXCELLENT Grade = 1
+	// 良.
+	Grade_GRADE_GOOD Grade = 2
+	// 合格.
+	Grade_GRADE_PASS Grade = 3
+	// 不合格.
+	Grade_GRADE_FAIL Grade = 4
+)
+
+// Enum value maps for Grade.
+var (
+	Grade_name = map[int32]string{
+		0: "GRADE_UNSPECIFIED",
+		1: "GRADE_EXCELLENT",
+		2: "GRADE_GOOD",
+		3: "GRADE_PASS",
+		4: "GRADE_FAIL",
+	}
+	Grade_value = map[string]int32{
+		"GRADE_UNSPECIFIED": 0,
+		"GRADE_EXCELLENT":   1,
+		"GRADE_GOOD":        2,
+		"GRADE_PASS":        3,
+		"GRADE_FAIL":        4,
+	}
+)
+
+func (x Grade) Enum() *Grade {
+	p := new(Grade)
+	*p = x
+	return p
+}
+
+func (x Grade) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Grade) Descriptor() protoreflect.EnumDescriptor {
+	return file_budgetledger_v1_event_proto_enumTypes[4].Descriptor()
+}
+
+func (Grade) Type() protoreflect.EnumType {
+	return &file_budgetledger_v1_event_proto_enumTypes[4]
+}
+
+func (x Grade) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Grade.Descriptor instead.
+func (Grade) EnumDescriptor() ([]byte, []int) {
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{4}
+}
+
 // UnitType is the kind of budget unit.
 type UnitType int32
 
@@ -244,11 +419,11 @@ func (x UnitType) String() string {
 }
 
 func (UnitType) Descriptor() protoreflect.EnumDescriptor {
-	return file_budgetledger_v1_event_proto_enumTypes[2].Descriptor()
+	return file_budgetledger_v1_event_proto_enumTypes[5].Descriptor()
 }
 
 func (UnitType) Type() protoreflect.EnumType {
-	return &file_budgetledger_v1_event_proto_enumTypes[2]
+	return &file_budgetledger_v1_event_proto_enumTypes[5]
 }
 
 func (x UnitType) Number() protoreflect.EnumNumber {
@@ -257,7 +432,7 @@ func (x UnitType) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use UnitType.Descriptor instead.
 func (UnitType) EnumDescriptor() ([]byte, []int) {
-	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{2}
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{5}
 }
 
 // Fund is the source of money: one of the three fiscal fund types of the
@@ -307,11 +482,11 @@ func (x Fund) String() string {
 }
 
 func (Fund) Descriptor() protoreflect.EnumDescriptor {
-	return file_budgetledger_v1_event_proto_enumTypes[3].Descriptor()
+	return file_budgetledger_v1_event_proto_enumTypes[6].Descriptor()
 }
 
 func (Fund) Type() protoreflect.EnumType {
-	return &file_budgetledger_v1_event_proto_enumTypes[3]
+	return &file_budgetledger_v1_event_proto_enumTypes[6]
 }
 
 func (x Fund) Number() protoreflect.EnumNumber {
@@ -320,7 +495,7 @@ func (x Fund) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Fund.Descriptor instead.
 func (Fund) EnumDescriptor() ([]byte, []int) {
-	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{3}
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{6}
 }
 
 // IncomeKind is the kind of a non-appropriation income, in the order of the
@@ -373,11 +548,11 @@ func (x IncomeKind) String() string {
 }
 
 func (IncomeKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_budgetledger_v1_event_proto_enumTypes[4].Descriptor()
+	return file_budgetledger_v1_event_proto_enumTypes[7].Descriptor()
 }
 
 func (IncomeKind) Type() protoreflect.EnumType {
-	return &file_budgetledger_v1_event_proto_enumTypes[4]
+	return &file_budgetledger_v1_event_proto_enumTypes[7]
 }
 
 func (x IncomeKind) Number() protoreflect.EnumNumber {
@@ -386,7 +561,7 @@ func (x IncomeKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use IncomeKind.Descriptor instead.
 func (IncomeKind) EnumDescriptor() ([]byte, []int) {
-	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{4}
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{7}
 }
 
 // ExpenditureKind is the kind of an expenditure, in the order of the
@@ -439,11 +614,11 @@ func (x ExpenditureKind) String() string {
 }
 
 func (ExpenditureKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_budgetledger_v1_event_proto_enumTypes[5].Descriptor()
+	return file_budgetledger_v1_event_proto_enumTypes[8].Descriptor()
 }
 
 func (ExpenditureKind) Type() protoreflect.EnumType {
-	return &file_budgetledger_v1_event_proto_enumTypes[5]
+	return &file_budgetledger_v1_event_proto_enumTypes[8]
 }
 
 func (x ExpenditureKind) Number() protoreflect.EnumNumber {
@@ -452,7 +627,7 @@ func (x ExpenditureKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ExpenditureKind.Descriptor instead.
 func (ExpenditureKind) EnumDescriptor() ([]byte, []int) {
-	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{5}
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{8}
 }
 
 // What became of the event.
@@ -503,11 +678,11 @@ func (x Outcome_Status) String() string {
 }
 
 func (Outcome_Status) Descriptor() protoreflect.EnumDescriptor {
-	return file_budgetledger_v1_event_proto_enumTypes[6].Descriptor()
+	return file_budgetledger_v1_event_proto_enumTypes[9].Descriptor()
 }
 
 func (Outcome_Status) Type() protoreflect.EnumType {
-	return &file_budgetledger_v1_event_proto_enumTypes[6]
+	return &file_budgetledger_v1_event_proto_enumTypes[9]
 }
 
 func (x Outcome_Status) Number() protoreflect.EnumNumber {
@@ -516,7 +691,7 @@ func (x Outcome_Status) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Outcome_Status.Descriptor instead.
 func (Outcome_Status) EnumDescriptor() ([]byte, []int) {
-	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{12, 0}
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{14, 0}
 }
 
 // Event is one fact published by an accounting system (会计核算系统): the
@@ -561,6 +736,8 @@ type Event struct {
 	//	*Event_UnitRegistered
 	//	*Event_AssetChanged
 	//	*Event_LiabilityChanged
+	//	*Event_ProcurementContracted
+	//	*Event_PerformanceEvaluated
 	Body          isEvent_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -749,6 +926,24 @@ func (x *Event) GetLiabilityChanged() *LiabilityChanged {
 	return nil
 }
 
+func (x *Event) GetProcurementContracted() *ProcurementContracted {
+	if x != nil {
+		if x, ok := x.Body.(*Event_ProcurementContracted); ok {
+			return x.ProcurementContracted
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetPerformanceEvaluated() *PerformanceEvaluated {
+	if x != nil {
+		if x, ok := x.Body.(*Event_PerformanceEvaluated); ok {
+			return x.PerformanceEvaluated
+		}
+	}
+	return nil
+}
+
 type isEvent_Body interface {
 	isEvent_Body()
 }
@@ -799,6 +994,14 @@ type Event_LiabilityChanged struct {
 	LiabilityChanged *LiabilityChanged `protobuf:"bytes,19,opt,name=liability_changed,json=liabilityChanged,proto3,oneof"`
 }
 
+type Event_ProcurementContracted struct {
+	ProcurementContracted *ProcurementContracted `protobuf:"bytes,20,opt,name=procurement_contracted,json=procurementContracted,proto3,oneof"`
+}
+
+type Event_PerformanceEvaluated struct {
+	PerformanceEvaluated *PerformanceEvaluated `protobuf:"bytes,21,opt,name=performance_evaluated,json=performanceEvaluated,proto3,oneof"`
+}
+
 func (*Event_Appropriation) isEvent_Body() {}
 
 func (*Event_OtherIncome) isEvent_Body() {}
@@ -818,6 +1021,10 @@ func (*Event_UnitRegistered) isEvent_Body() {}
 func (*Event_AssetChanged) isEvent_Body() {}
 
 func (*Event_LiabilityChanged) isEvent_Body() {}
+
+func (*Event_ProcurementContracted) isEvent_Body() {}
+
+func (*Event_PerformanceEvaluated) isEvent_Body() {}
 
 // Appropriation is money received from the finance bureau (财政拨款收入),
 // for the 功能分类 项 it is intended for.
@@ -1570,6 +1777,164 @@ func (x *LiabilityChanged) GetAmount() string {
 	return ""
 }
 
+// ProcurementContracted records a government procurement contract (政府采购).
+type ProcurementContracted struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What was bought.
+	Category ProcurementCategory `protobuf:"varint,1,opt,name=category,proto3,enum=budgetledger.v1.ProcurementCategory" json:"category,omitempty"`
+	// Whom the procurement was reserved for; ENTERPRISE_UNSPECIFIED when it
+	// was not reserved.
+	Reserved Enterprise `protobuf:"varint,2,opt,name=reserved,proto3,enum=budgetledger.v1.Enterprise" json:"reserved,omitempty"`
+	// The size of the supplier it was awarded to.
+	Supplier Enterprise `protobuf:"varint,3,opt,name=supplier,proto3,enum=budgetledger.v1.Enterprise" json:"supplier,omitempty"`
+	// Decimal 元, at most 2 places, greater than zero.
+	Amount        string `protobuf:"bytes,4,opt,name=amount,proto3" json:"amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProcurementContracted) Reset() {
+	*x = ProcurementContracted{}
+	mi := &file_budgetledger_v1_event_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProcurementContracted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProcurementContracted) ProtoMessage() {}
+
+func (x *ProcurementContracted) ProtoReflect() protoreflect.Message {
+	mi := &file_budgetledger_v1_event_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProcurementContracted.ProtoReflect.Descriptor instead.
+func (*ProcurementContracted) Descriptor() ([]byte, []int) {
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ProcurementContracted) GetCategory() ProcurementCategory {
+	if x != nil {
+		return x.Category
+	}
+	return ProcurementCategory_PROCUREMENT_CATEGORY_UNSPECIFIED
+}
+
+func (x *ProcurementContracted) GetReserved() Enterprise {
+	if x != nil {
+		return x.Reserved
+	}
+	return Enterprise_ENTERPRISE_UNSPECIFIED
+}
+
+func (x *ProcurementContracted) GetSupplier() Enterprise {
+	if x != nil {
+		return x.Supplier
+	}
+	return Enterprise_ENTERPRISE_UNSPECIFIED
+}
+
+func (x *ProcurementContracted) GetAmount() string {
+	if x != nil {
+		return x.Amount
+	}
+	return ""
+}
+
+// PerformanceEvaluated records a project's performance self-evaluation
+// (绩效自评). Its budget and execution come from the budget and expenditure
+// events.
+type PerformanceEvaluated struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The project, as named on its expenditures.
+	Project string `protobuf:"bytes,1,opt,name=project,proto3" json:"project,omitempty"`
+	// The score in tenths of a point (955 is 95.5), 0 to 1000.
+	ScoreTenths int32 `protobuf:"varint,2,opt,name=score_tenths,json=scoreTenths,proto3" json:"score_tenths,omitempty"`
+	// The grade.
+	Grade Grade `protobuf:"varint,3,opt,name=grade,proto3,enum=budgetledger.v1.Grade" json:"grade,omitempty"`
+	// Problems found by the evaluation.
+	ProblemsFound int32 `protobuf:"varint,4,opt,name=problems_found,json=problemsFound,proto3" json:"problems_found,omitempty"`
+	// Of them, problems fixed.
+	ProblemsFixed int32 `protobuf:"varint,5,opt,name=problems_fixed,json=problemsFixed,proto3" json:"problems_fixed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PerformanceEvaluated) Reset() {
+	*x = PerformanceEvaluated{}
+	mi := &file_budgetledger_v1_event_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PerformanceEvaluated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PerformanceEvaluated) ProtoMessage() {}
+
+func (x *PerformanceEvaluated) ProtoReflect() protoreflect.Message {
+	mi := &file_budgetledger_v1_event_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PerformanceEvaluated.ProtoReflect.Descriptor instead.
+func (*PerformanceEvaluated) Descriptor() ([]byte, []int) {
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *PerformanceEvaluated) GetProject() string {
+	if x != nil {
+		return x.Project
+	}
+	return ""
+}
+
+func (x *PerformanceEvaluated) GetScoreTenths() int32 {
+	if x != nil {
+		return x.ScoreTenths
+	}
+	return 0
+}
+
+func (x *PerformanceEvaluated) GetGrade() Grade {
+	if x != nil {
+		return x.Grade
+	}
+	return Grade_GRADE_UNSPECIFIED
+}
+
+func (x *PerformanceEvaluated) GetProblemsFound() int32 {
+	if x != nil {
+		return x.ProblemsFound
+	}
+	return 0
+}
+
+func (x *PerformanceEvaluated) GetProblemsFixed() int32 {
+	if x != nil {
+		return x.ProblemsFixed
+	}
+	return 0
+}
+
 // Outcome is the publisher's receipt (回执) for one event. The ledger sends
 // it only after the event (or its rejection) is durably committed.
 type Outcome struct {
@@ -1602,7 +1967,7 @@ type Outcome struct {
 
 func (x *Outcome) Reset() {
 	*x = Outcome{}
-	mi := &file_budgetledger_v1_event_proto_msgTypes[12]
+	mi := &file_budgetledger_v1_event_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1614,7 +1979,7 @@ func (x *Outcome) String() string {
 func (*Outcome) ProtoMessage() {}
 
 func (x *Outcome) ProtoReflect() protoreflect.Message {
-	mi := &file_budgetledger_v1_event_proto_msgTypes[12]
+	mi := &file_budgetledger_v1_event_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1627,7 +1992,7 @@ func (x *Outcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Outcome.ProtoReflect.Descriptor instead.
 func (*Outcome) Descriptor() ([]byte, []int) {
-	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{12}
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Outcome) GetLedger() string {
@@ -1697,7 +2062,7 @@ var File_budgetledger_v1_event_proto protoreflect.FileDescriptor
 
 const file_budgetledger_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"\x1bbudgetledger/v1/event.proto\x12\x0fbudgetledger.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb1\a\n" +
+	"\x1bbudgetledger/v1/event.proto\x12\x0fbudgetledger.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf0\b\n" +
 	"\x05Event\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06ledger\x18\x02 \x01(\tR\x06ledger\x12\x12\n" +
@@ -1718,7 +2083,9 @@ const file_budgetledger_v1_event_proto_rawDesc = "" +
 	"\x06budget\x18\x10 \x01(\v2\x17.budgetledger.v1.BudgetH\x00R\x06budget\x12J\n" +
 	"\x0funit_registered\x18\x11 \x01(\v2\x1f.budgetledger.v1.UnitRegisteredH\x00R\x0eunitRegistered\x12D\n" +
 	"\rasset_changed\x18\x12 \x01(\v2\x1d.budgetledger.v1.AssetChangedH\x00R\fassetChanged\x12P\n" +
-	"\x11liability_changed\x18\x13 \x01(\v2!.budgetledger.v1.LiabilityChangedH\x00R\x10liabilityChangedB\x06\n" +
+	"\x11liability_changed\x18\x13 \x01(\v2!.budgetledger.v1.LiabilityChangedH\x00R\x10liabilityChanged\x12_\n" +
+	"\x16procurement_contracted\x18\x14 \x01(\v2&.budgetledger.v1.ProcurementContractedH\x00R\x15procurementContracted\x12\\\n" +
+	"\x15performance_evaluated\x18\x15 \x01(\v2%.budgetledger.v1.PerformanceEvaluatedH\x00R\x14performanceEvaluatedB\x06\n" +
 	"\x04body\"r\n" +
 	"\rAppropriation\x12)\n" +
 	"\x04fund\x18\x01 \x01(\x0e2\x15.budgetledger.v1.FundR\x04fund\x12\x1e\n" +
@@ -1777,7 +2144,18 @@ const file_budgetledger_v1_event_proto_rawDesc = "" +
 	"\x06amount\x18\x04 \x01(\tR\x06amount\"F\n" +
 	"\x10LiabilityChanged\x12\x1a\n" +
 	"\bdecrease\x18\x01 \x01(\bR\bdecrease\x12\x16\n" +
-	"\x06amount\x18\x02 \x01(\tR\x06amount\"\x8a\x03\n" +
+	"\x06amount\x18\x02 \x01(\tR\x06amount\"\xe3\x01\n" +
+	"\x15ProcurementContracted\x12@\n" +
+	"\bcategory\x18\x01 \x01(\x0e2$.budgetledger.v1.ProcurementCategoryR\bcategory\x127\n" +
+	"\breserved\x18\x02 \x01(\x0e2\x1b.budgetledger.v1.EnterpriseR\breserved\x127\n" +
+	"\bsupplier\x18\x03 \x01(\x0e2\x1b.budgetledger.v1.EnterpriseR\bsupplier\x12\x16\n" +
+	"\x06amount\x18\x04 \x01(\tR\x06amount\"\xcf\x01\n" +
+	"\x14PerformanceEvaluated\x12\x18\n" +
+	"\aproject\x18\x01 \x01(\tR\aproject\x12!\n" +
+	"\fscore_tenths\x18\x02 \x01(\x05R\vscoreTenths\x12,\n" +
+	"\x05grade\x18\x03 \x01(\x0e2\x16.budgetledger.v1.GradeR\x05grade\x12%\n" +
+	"\x0eproblems_found\x18\x04 \x01(\x05R\rproblemsFound\x12%\n" +
+	"\x0eproblems_fixed\x18\x05 \x01(\x05R\rproblemsFixed\"\x8a\x03\n" +
 	"\aOutcome\x12\x16\n" +
 	"\x06ledger\x18\x01 \x01(\tR\x06ledger\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x127\n" +
@@ -1818,7 +2196,27 @@ const file_budgetledger_v1_event_proto_rawDesc = "" +
 	"$ASSET_CLASS_CONSTRUCTION_IN_PROGRESS\x10\r\x12\x1a\n" +
 	"\x16ASSET_CLASS_INTANGIBLE\x10\x0e\x12\x1c\n" +
 	"\x18ASSET_CLASS_AMORTIZATION\x10\x0f\x12\x15\n" +
-	"\x11ASSET_CLASS_OTHER\x10\x10*\x8a\x01\n" +
+	"\x11ASSET_CLASS_OTHER\x10\x10*\x9e\x01\n" +
+	"\x13ProcurementCategory\x12$\n" +
+	" PROCUREMENT_CATEGORY_UNSPECIFIED\x10\x00\x12\x1e\n" +
+	"\x1aPROCUREMENT_CATEGORY_GOODS\x10\x01\x12\x1e\n" +
+	"\x1aPROCUREMENT_CATEGORY_WORKS\x10\x02\x12!\n" +
+	"\x1dPROCUREMENT_CATEGORY_SERVICES\x10\x03*h\n" +
+	"\n" +
+	"Enterprise\x12\x1a\n" +
+	"\x16ENTERPRISE_UNSPECIFIED\x10\x00\x12\x12\n" +
+	"\x0eENTERPRISE_SME\x10\x01\x12\x14\n" +
+	"\x10ENTERPRISE_MICRO\x10\x02\x12\x14\n" +
+	"\x10ENTERPRISE_LARGE\x10\x03*c\n" +
+	"\x05Grade\x12\x15\n" +
+	"\x11GRADE_UNSPECIFIED\x10\x00\x12\x13\n" +
+	"\x0fGRADE_EXCELLENT\x10\x01\x12\x0e\n" +
+	"\n" +
+	"GRADE_GOOD\x10\x02\x12\x0e\n" +
+	"\n" +
+	"GRADE_PASS\x10\x03\x12\x0e\n" +
+	"\n" +
+	"GRADE_FAIL\x10\x04*\x8a\x01\n" +
 	"\bUnitType\x12\x19\n" +
 	"\x15UNIT_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18UNIT_TYPE_ADMINISTRATIVE\x10\x01\x12#\n" +
@@ -1858,60 +2256,71 @@ func file_budgetledger_v1_event_proto_rawDescGZIP() []byte {
 	return file_budgetledger_v1_event_proto_rawDescData
 }
 
-var file_budgetledger_v1_event_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_budgetledger_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_budgetledger_v1_event_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
+var file_budgetledger_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_budgetledger_v1_event_proto_goTypes = []any{
 	(BudgetStage)(0),              // 0: budgetledger.v1.BudgetStage
 	(AssetClass)(0),               // 1: budgetledger.v1.AssetClass
-	(UnitType)(0),                 // 2: budgetledger.v1.UnitType
-	(Fund)(0),                     // 3: budgetledger.v1.Fund
-	(IncomeKind)(0),               // 4: budgetledger.v1.IncomeKind
-	(ExpenditureKind)(0),          // 5: budgetledger.v1.ExpenditureKind
-	(Outcome_Status)(0),           // 6: budgetledger.v1.Outcome.Status
-	(*Event)(nil),                 // 7: budgetledger.v1.Event
-	(*Appropriation)(nil),         // 8: budgetledger.v1.Appropriation
-	(*OtherIncome)(nil),           // 9: budgetledger.v1.OtherIncome
-	(*Expenditure)(nil),           // 10: budgetledger.v1.Expenditure
-	(*OpeningBalance)(nil),        // 11: budgetledger.v1.OpeningBalance
-	(*NonFiscalSurplusUsed)(nil),  // 12: budgetledger.v1.NonFiscalSurplusUsed
-	(*SurplusDistribution)(nil),   // 13: budgetledger.v1.SurplusDistribution
-	(*Reception)(nil),             // 14: budgetledger.v1.Reception
-	(*Budget)(nil),                // 15: budgetledger.v1.Budget
-	(*UnitRegistered)(nil),        // 16: budgetledger.v1.UnitRegistered
-	(*AssetChanged)(nil),          // 17: budgetledger.v1.AssetChanged
-	(*LiabilityChanged)(nil),      // 18: budgetledger.v1.LiabilityChanged
-	(*Outcome)(nil),               // 19: budgetledger.v1.Outcome
-	(*timestamppb.Timestamp)(nil), // 20: google.protobuf.Timestamp
+	(ProcurementCategory)(0),      // 2: budgetledger.v1.ProcurementCategory
+	(Enterprise)(0),               // 3: budgetledger.v1.Enterprise
+	(Grade)(0),                    // 4: budgetledger.v1.Grade
+	(UnitType)(0),                 // 5: budgetledger.v1.UnitType
+	(Fund)(0),                     // 6: budgetledger.v1.Fund
+	(IncomeKind)(0),               // 7: budgetledger.v1.IncomeKind
+	(ExpenditureKind)(0),          // 8: budgetledger.v1.ExpenditureKind
+	(Outcome_Status)(0),           // 9: budgetledger.v1.Outcome.Status
+	(*Event)(nil),                 // 10: budgetledger.v1.Event
+	(*Appropriation)(nil),         // 11: budgetledger.v1.Appropriation
+	(*OtherIncome)(nil),           // 12: budgetledger.v1.OtherIncome
+	(*Expenditure)(nil),           // 13: budgetledger.v1.Expenditure
+	(*OpeningBalance)(nil),        // 14: budgetledger.v1.OpeningBalance
+	(*NonFiscalSurplusUsed)(nil),  // 15: budgetledger.v1.NonFiscalSurplusUsed
+	(*SurplusDistribution)(nil),   // 16: budgetledger.v1.SurplusDistribution
+	(*Reception)(nil),             // 17: budgetledger.v1.Reception
+	(*Budget)(nil),                // 18: budgetledger.v1.Budget
+	(*UnitRegistered)(nil),        // 19: budgetledger.v1.UnitRegistered
+	(*AssetChanged)(nil),          // 20: budgetledger.v1.AssetChanged
+	(*LiabilityChanged)(nil),      // 21: budgetledger.v1.LiabilityChanged
+	(*ProcurementContracted)(nil), // 22: budgetledger.v1.ProcurementContracted
+	(*PerformanceEvaluated)(nil),  // 23: budgetledger.v1.PerformanceEvaluated
+	(*Outcome)(nil),               // 24: budgetledger.v1.Outcome
+	(*timestamppb.Timestamp)(nil), // 25: google.protobuf.Timestamp
 }
 var file_budgetledger_v1_event_proto_depIdxs = []int32{
-	8,  // 0: budgetledger.v1.Event.appropriation:type_name -> budgetledger.v1.Appropriation
-	9,  // 1: budgetledger.v1.Event.other_income:type_name -> budgetledger.v1.OtherIncome
-	10, // 2: budgetledger.v1.Event.expenditure:type_name -> budgetledger.v1.Expenditure
-	11, // 3: budgetledger.v1.Event.opening_balance:type_name -> budgetledger.v1.OpeningBalance
-	12, // 4: budgetledger.v1.Event.non_fiscal_surplus_used:type_name -> budgetledger.v1.NonFiscalSurplusUsed
-	13, // 5: budgetledger.v1.Event.surplus_distribution:type_name -> budgetledger.v1.SurplusDistribution
-	15, // 6: budgetledger.v1.Event.budget:type_name -> budgetledger.v1.Budget
-	16, // 7: budgetledger.v1.Event.unit_registered:type_name -> budgetledger.v1.UnitRegistered
-	17, // 8: budgetledger.v1.Event.asset_changed:type_name -> budgetledger.v1.AssetChanged
-	18, // 9: budgetledger.v1.Event.liability_changed:type_name -> budgetledger.v1.LiabilityChanged
-	3,  // 10: budgetledger.v1.Appropriation.fund:type_name -> budgetledger.v1.Fund
-	4,  // 11: budgetledger.v1.OtherIncome.kind:type_name -> budgetledger.v1.IncomeKind
-	5,  // 12: budgetledger.v1.Expenditure.kind:type_name -> budgetledger.v1.ExpenditureKind
-	3,  // 13: budgetledger.v1.Expenditure.fund:type_name -> budgetledger.v1.Fund
-	14, // 14: budgetledger.v1.Expenditure.reception:type_name -> budgetledger.v1.Reception
-	3,  // 15: budgetledger.v1.OpeningBalance.fund:type_name -> budgetledger.v1.Fund
-	0,  // 16: budgetledger.v1.Budget.stage:type_name -> budgetledger.v1.BudgetStage
-	5,  // 17: budgetledger.v1.Budget.kind:type_name -> budgetledger.v1.ExpenditureKind
-	3,  // 18: budgetledger.v1.Budget.fund:type_name -> budgetledger.v1.Fund
-	2,  // 19: budgetledger.v1.UnitRegistered.type:type_name -> budgetledger.v1.UnitType
-	1,  // 20: budgetledger.v1.AssetChanged.class:type_name -> budgetledger.v1.AssetClass
-	6,  // 21: budgetledger.v1.Outcome.status:type_name -> budgetledger.v1.Outcome.Status
-	20, // 22: budgetledger.v1.Outcome.recorded_at:type_name -> google.protobuf.Timestamp
-	23, // [23:23] is the sub-list for method output_type
-	23, // [23:23] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	11, // 0: budgetledger.v1.Event.appropriation:type_name -> budgetledger.v1.Appropriation
+	12, // 1: budgetledger.v1.Event.other_income:type_name -> budgetledger.v1.OtherIncome
+	13, // 2: budgetledger.v1.Event.expenditure:type_name -> budgetledger.v1.Expenditure
+	14, // 3: budgetledger.v1.Event.opening_balance:type_name -> budgetledger.v1.OpeningBalance
+	15, // 4: budgetledger.v1.Event.non_fiscal_surplus_used:type_name -> budgetledger.v1.NonFiscalSurplusUsed
+	16, // 5: budgetledger.v1.Event.surplus_distribution:type_name -> budgetledger.v1.SurplusDistribution
+	18, // 6: budgetledger.v1.Event.budget:type_name -> budgetledger.v1.Budget
+	19, // 7: budgetledger.v1.Event.unit_registered:type_name -> budgetledger.v1.UnitRegistered
+	20, // 8: budgetledger.v1.Event.asset_changed:type_name -> budgetledger.v1.AssetChanged
+	21, // 9: budgetledger.v1.Event.liability_changed:type_name -> budgetledger.v1.LiabilityChanged
+	22, // 10: budgetledger.v1.Event.procurement_contracted:type_name -> budgetledger.v1.ProcurementContracted
+	23, // 11: budgetledger.v1.Event.performance_evaluated:type_name -> budgetledger.v1.PerformanceEvaluated
+	6,  // 12: budgetledger.v1.Appropriation.fund:type_name -> budgetledger.v1.Fund
+	7,  // 13: budgetledger.v1.OtherIncome.kind:type_name -> budgetledger.v1.IncomeKind
+	8,  // 14: budgetledger.v1.Expenditure.kind:type_name -> budgetledger.v1.ExpenditureKind
+	6,  // 15: budgetledger.v1.Expenditure.fund:type_name -> budgetledger.v1.Fund
+	17, // 16: budgetledger.v1.Expenditure.reception:type_name -> budgetledger.v1.Reception
+	6,  // 17: budgetledger.v1.OpeningBalance.fund:type_name -> budgetledger.v1.Fund
+	0,  // 18: budgetledger.v1.Budget.stage:type_name -> budgetledger.v1.BudgetStage
+	8,  // 19: budgetledger.v1.Budget.kind:type_name -> budgetledger.v1.ExpenditureKind
+	6,  // 20: budgetledger.v1.Budget.fund:type_name -> budgetledger.v1.Fund
+	5,  // 21: budgetledger.v1.UnitRegistered.type:type_name -> budgetledger.v1.UnitType
+	1,  // 22: budgetledger.v1.AssetChanged.class:type_name -> budgetledger.v1.AssetClass
+	2,  // 23: budgetledger.v1.ProcurementContracted.category:type_name -> budgetledger.v1.ProcurementCategory
+	3,  // 24: budgetledger.v1.ProcurementContracted.reserved:type_name -> budgetledger.v1.Enterprise
+	3,  // 25: budgetledger.v1.ProcurementContracted.supplier:type_name -> budgetledger.v1.Enterprise
+	4,  // 26: budgetledger.v1.PerformanceEvaluated.grade:type_name -> budgetledger.v1.Grade
+	9,  // 27: budgetledger.v1.Outcome.status:type_name -> budgetledger.v1.Outcome.Status
+	25, // 28: budgetledger.v1.Outcome.recorded_at:type_name -> google.protobuf.Timestamp
+	29, // [29:29] is the sub-list for method output_type
+	29, // [29:29] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_budgetledger_v1_event_proto_init() }
@@ -1930,14 +2339,16 @@ func file_budgetledger_v1_event_proto_init() {
 		(*Event_UnitRegistered)(nil),
 		(*Event_AssetChanged)(nil),
 		(*Event_LiabilityChanged)(nil),
+		(*Event_ProcurementContracted)(nil),
+		(*Event_PerformanceEvaluated)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_budgetledger_v1_event_proto_rawDesc), len(file_budgetledger_v1_event_proto_rawDesc)),
-			NumEnums:      7,
-			NumMessages:   13,
+			NumEnums:      10,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
