@@ -11,7 +11,7 @@ import (
 	"github.com/budgetledger/budgetledger/events"
 )
 
-// samplePath is the 2020 ledger of 青浦区政务服务办公室: 728 real-shaped
+// samplePath is the 2020 ledger of 青浦区政务服务办公室: 741 real-shaped
 // events of every body the report needs (see testdata/README.md).
 const samplePath = "../testdata/qingpu-2020.jsonl"
 
@@ -85,8 +85,8 @@ func mustBinary(tb testing.TB, e events.Event) []byte {
 func TestRoundTripSample(t *testing.T) {
 	c := events.DefaultCatalog()
 	lines := sampleLines(t)
-	if len(lines) != 728 {
-		t.Errorf("sample has %d events, want 728", len(lines))
+	if len(lines) != 741 {
+		t.Errorf("sample has %d events, want 741", len(lines))
 	}
 	for _, s := range extraLines {
 		lines = append(lines, []byte(s))

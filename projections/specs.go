@@ -33,6 +33,7 @@ var Specs = []Spec{
 	{"government-fund", GovernmentFundTitle, FoldGovernmentFund},
 	{"state-capital", StateCapitalTitle, FoldStateCapital},
 	{"balance-sheet", BalanceSheetTitle, FoldBalanceSheet},
+	{"notes", NotesTitle, FoldNotes},
 }
 
 // SpecByName returns the statement called name.

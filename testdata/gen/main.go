@@ -1028,6 +1028,50 @@ func extraLines() []string {
 			q(fmt.Sprintf("qp2020-dw-%04d", i+1)), q(ledger), q(u.unit), year, q(budgetSource), q(fmt.Sprintf("登-2020-%04d", i+1)), q(u.name), q(u.kind)))
 	}
 	out = append(out, assetLines()...)
+	out = append(out, procurementLines()...)
+	return out
+}
+
+// procurement: 政府采购 2,618.83 万元 = 货物 246.00 + 服务 2,372.83, all of it
+// reserved for and awarded to 中小企业, as published.
+var procurement = []struct {
+	date, unit, category string
+	amount               fen
+	memo                 string
+}{
+	{"2020-03-05", center, "services", y(6180100, 0), "物业及场地租赁服务采购合同"},
+	{"2020-03-20", center, "services", y(7341100, 0), "窗口服务外包采购合同"},
+	{"2020-04-10", benji, "services", y(3146000, 0), "“互联网+政务服务”管理服务采购合同"},
+	{"2020-04-28", benji, "services", y(2252100, 0), "政府网站运维服务采购合同"},
+	{"2020-07-20", benji, "services", y(4809000, 0), "“互联网+政务服务”建设服务采购合同"},
+	{"2020-08-18", benji, "goods", y(2460000, 0), "“互联网+政务服务”设备采购合同"},
+}
+
+// performance: the self-evaluation of the seven projects, with the scores
+// and grades of the published evaluation tables and one problem found and
+// fixed in each.
+var performance = []struct {
+	project string
+	unit    string
+	score   string
+}{
+	{pjPC, center, "96.0"}, {pjMgmt, benji, "96.0"}, {pjBuild, benji, "92.0"}, {pjWindow, center, "95.0"},
+	{pjEstate, center, "97.0"}, {pjWebsite, benji, "96.0"}, {pjSmart, benji, "97.0"},
+}
+
+func procurementLines() []string {
+	var out []string
+	var total fen
+	for i, p := range procurement {
+		total += p.amount
+		out = append(out, fmt.Sprintf(`{"id":%s,"ledger":%s,"unit":%s,"fiscal_year":%d,"date":%s,"source":"青浦区政府采购管理系统","voucher":%s,"memo":%s,"procurement_contracted":{"category":%s,"reserved":"sme","supplier":"sme","amount":%s}}`,
+			q(fmt.Sprintf("qp2020-cg-%04d", i+1)), q(ledger), q(p.unit), year, q(p.date), q(fmt.Sprintf("采-2020-%04d", i+1)), q(p.memo), q(p.category), q(p.amount.String())))
+	}
+	must(total.wan() == "2618.83", "政府采购 %s", total.wan())
+	for i, p := range performance {
+		out = append(out, fmt.Sprintf(`{"id":%s,"ledger":%s,"unit":%s,"fiscal_year":%d,"date":"2020-12-31","source":"青浦区预算绩效管理系统","voucher":%s,"memo":"2020年度项目绩效自评","performance_evaluated":{"project":%s,"score":%s,"grade":"excellent","problems_found":1,"problems_fixed":1}}`,
+			q(fmt.Sprintf("qp2020-jx-%04d", i+1)), q(ledger), q(p.unit), year, q(fmt.Sprintf("绩-2020-%04d", i+1)), q(p.project), q(p.score)))
+	}
 	return out
 }
 
