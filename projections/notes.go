@@ -74,7 +74,15 @@ func FoldNotes(evs Events, f Filter, cat *events.Catalog) (*Statement, error) {
 	if err != nil {
 		return nil, err
 	}
-	hasPrior := slices.ContainsFunc(all, func(e events.Event) bool { return prior.Match(&e) })
+	// The prior year counts only if the ledger holds its income or
+	// spending (an opening position of assets dated in it is not enough).
+	hasPrior := slices.ContainsFunc(all, func(e events.Event) bool {
+		switch e.Body.(type) {
+		case events.Appropriation, events.OtherIncome, events.Expenditure, events.OpeningBalance:
+			return prior.Match(&e)
+		}
+		return false
+	})
 
 	// 一、收入支出决算总体情况.
 	total := t1.amount("grand_total:income")

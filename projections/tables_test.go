@@ -216,3 +216,47 @@ func TestGovernmentFundTable(t *testing.T) {
 		}
 	}
 }
+
+// TestNotesReference compares every narrative figure the ledger computes
+// with the published narrative; the figures the narrative gets wrong (D3,
+// D4, D5 in deviations.tsv) must show the ledger's value instead.
+func TestNotesReference(t *testing.T) {
+	st, err := projections.FoldNotes(slices.Values(sampleEvents(t)), projections.Filter{Ledger: budgetledger.SampleLedgerName, FiscalYear: 2020}, events.DefaultCatalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range st.Rows {
+		got[r.Key] = projections.Wan(r.Amount())
+	}
+	for _, f := range st.Facts {
+		got[f.Key] = f.Value
+	}
+	_, want, err := golden.Table("notes-2020")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := deviations(t, "notes-2020")
+	deviating := 0
+	for _, w := range want {
+		key, published := w[0], w[2]
+		g, ok := got[key]
+		if !ok {
+			t.Errorf("notes lack %s (%s)", key, w[1])
+			continue
+		}
+		if d, ok := dev[[2]string{key, "value"}]; ok {
+			deviating++
+			if g != d.ledger || published != d.published {
+				t.Errorf("%s: deviation %s: ledger shows %s, want %s (published %s)", key, d.id, g, d.ledger, published)
+			}
+			continue
+		}
+		if g != published {
+			t.Errorf("%s (%s) = %s, published %s", key, w[1], g, published)
+		}
+	}
+	if deviating != 11 {
+		t.Errorf("%d deviating narrative figures checked, deviations.tsv lists 11", deviating)
+	}
+}

@@ -148,7 +148,7 @@ func TestEndToEndSample(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if !bytes.HasPrefix(body, []byte("\uFEFF")) || !strings.Contains(string(body), "一、一般公共预算财政拨款收入,4096.66,40966598.00") ||
-		!strings.Contains(string(body), "本年支出合计,4638.73,46387326.00") {
+		!strings.Contains(string(body), "本年支出合计,4638.73,46387324.00") {
 		t.Errorf("CSV:\n%s", body)
 	}
 
