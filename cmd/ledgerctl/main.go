@@ -43,7 +43,7 @@ const usage = `usage:
   ledgerctl report STATEMENT -ledger L -year Y [-as-of YYYY-MM-DD] [-unit U] [-format text|csv|json] [-server URL]
       STATEMENT: income-expenditure, income, expenditure, fiscal-summary,
                  general-budget-expenditure, basic-expenditure, three-public,
-                 government-fund, state-capital, balance-sheet
+                 government-fund, state-capital, balance-sheet, notes
   ledgerctl status -ledger L [-server URL] ID
   ledgerctl rejections -ledger L [-server URL]
   ledgerctl verify -ledger L [-server URL | -data DIR]
