@@ -61,14 +61,15 @@ func TestLedgerStatementsHold(t *testing.T) {
 }
 
 // TestPublishedReport runs the rules on the published 2020 report as typed
-// in testdata/golden: they find exactly its deviations D1 and D2 (the
-// narrative ones, D3 and D4, need the narrative figures) and nothing else.
+// in testdata/golden: they find exactly its deviations D1, D2 and D3, and
+// nothing else. (D4, the narrative's own arithmetic, is found by comparing
+// the narrative with the ledger: projections' TestNotesReference.)
 func TestPublishedReport(t *testing.T) {
 	r, err := checks.LoadDir("../testdata/golden", 2020)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Tables) != 8 { // T1–T7 and T10: the report prints the fund tables empty and has no notes file
+	if len(r.Tables) != 9 { // T1–T7, T10 and the narrative; the report prints the fund tables empty
 		t.Errorf("loaded %d tables", len(r.Tables))
 	}
 	var failed []string
@@ -85,10 +86,48 @@ func TestPublishedReport(t *testing.T) {
 		"资产负债情况表 年末数: 固定资产 = 房屋 + 通用设备 + 专用设备 + 其他固定资产 [1,579.57 vs 1,579.47]",                     // D2
 		"资产负债情况表 年末数: 资产合计 = 流动 + 固定 − 累计折旧 + 长期投资 + 在建工程 + 无形 − 累计摊销 + 其他 [1,536.91 vs 2,002.74]", // D2
 		"资产负债情况表 年末数: 净资产合计 = 资产合计 − 负债合计 [1,988.16 vs 1,522.35]",                                  // D2
+		"机关运行经费 ≤ 基本支出决算表 公用经费合计 [729.93 vs 187.90]",                                               // D3
 	}
 	slices.Sort(failed)
 	slices.Sort(want)
 	if !slices.Equal(failed, want) {
 		t.Errorf("failures:\n%s\nwant:\n%s", strings.Join(failed, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestExactRulesFailOnAnyDifference: on the ledger's own statements the
+// amounts are exact, so a rule that is off by even one 分 fails, however many
+// printed cells it spans; a printed difference with equal exact amounts is
+// rounding.
+func TestExactRulesFailOnAnyDifference(t *testing.T) {
+	st := func(lines ...events.Amount) *projections.Statement {
+		s := &projections.Statement{Columns: []string{"决算数"}}
+		for i, a := range lines {
+			name := []string{"本年支出合计", "一、一般公共服务支出", "二、外交支出"}[i]
+			s.Rows = append(s.Rows, projections.Row{Side: "支出", Name: name, Amounts: []events.Amount{a}})
+		}
+		for _, n := range []string{"结余分配", "年末结转和结余", "总计"} {
+			s.Rows = append(s.Rows, projections.Row{Side: "支出", Name: n, Amounts: []events.Amount{0}})
+		}
+		return s
+	}
+	find := func(results []checks.Result) checks.Result {
+		for _, r := range results {
+			if strings.Contains(r.Check, "本年支出合计 = the 24") {
+				return r
+			}
+		}
+		t.Fatal("rule not evaluated")
+		return checks.Result{}
+	}
+	// 0.005 + 0.005 万元 printed 0.01 + 0.01, total exactly 0.01: rounding.
+	r := find(checks.Run(checks.FromStatements(map[string]*projections.Statement{"income-expenditure": st(100_00, 50_00, 50_00)})))
+	if r.Status != checks.Rounding {
+		t.Errorf("exact total with printed gap: %+v", r)
+	}
+	// One 分 off: a failure, though well inside the printed tolerance.
+	r = find(checks.Run(checks.FromStatements(map[string]*projections.Statement{"income-expenditure": st(100_01, 50_00, 50_00)})))
+	if r.Status != checks.Fail {
+		t.Errorf("one 分 off: %+v", r)
 	}
 }

@@ -25,16 +25,22 @@ type Table struct {
 }
 
 // Row is one printed row: its cells in cents of 万元, and which of them were
-// printed blank.
+// printed blank. Key is the row's stable key where the table has one (the
+// narrative's figures).
 type Row struct {
-	Side, Code, Name string
-	Cells            []Cell
+	Side, Code, Name, Key string
+	Cells                 []Cell
 }
 
-// Cell is one printed figure in cents of 万元 (0.01 万元 = 100 元).
+// Cell is one printed figure in cents of 万元 (0.01 万元 = 100 元), and, for
+// the ledger's own statements, the exact amount it was rounded from.
 type Cell struct {
 	Cents int64
 	Blank bool // printed empty; counts as zero
+	// Fen is the exact amount in 分 when Exact; rules on exact cells must
+	// hold exactly, and a printed difference is then only rounding.
+	Fen   int64
+	Exact bool
 }
 
 // FromStatements renders statements as they print: each cell rounded half
@@ -44,13 +50,13 @@ func FromStatements(sts map[string]*projections.Statement) Report {
 	for name, st := range sts {
 		t := &Table{Name: name, Columns: st.Columns}
 		for _, row := range st.Rows {
-			tr := Row{Side: row.Side, Code: row.Code, Name: row.Name}
+			tr := Row{Side: row.Side, Code: row.Code, Name: row.Name, Key: row.Key}
 			for _, a := range row.Amounts {
 				c, err := parseCents(projections.Wan(a))
 				if err != nil {
 					panic(err) // Wan always prints a parsable figure
 				}
-				tr.Cells = append(tr.Cells, Cell{Cents: c})
+				tr.Cells = append(tr.Cells, Cell{Cents: c, Fen: int64(a), Exact: true})
 			}
 			t.Rows = append(t.Rows, tr)
 		}
@@ -92,7 +98,7 @@ func loadTable(path, name string) (*Table, error) {
 	defer f.Close()
 	t := &Table{Name: name}
 	var header []string
-	sideCol, codeCol, nameCol := -1, -1, -1
+	sideCol, codeCol, nameCol, keyCol := -1, -1, -1, -1
 	sc := bufio.NewScanner(f)
 	line := 0
 	for sc.Scan() {
@@ -112,6 +118,8 @@ func loadTable(path, name string) (*Table, error) {
 					codeCol = i
 				case "name":
 					nameCol = i
+				case "key":
+					keyCol = i
 				}
 			}
 			if nameCol < 0 || nameCol == len(c)-1 {
@@ -129,7 +137,7 @@ func loadTable(path, name string) (*Table, error) {
 			}
 			return ""
 		}
-		row := Row{Side: get(sideCol), Code: get(codeCol), Name: get(nameCol)}
+		row := Row{Side: get(sideCol), Code: get(codeCol), Name: get(nameCol), Key: get(keyCol)}
 		for i := nameCol + 1; i < len(header); i++ {
 			v := strings.TrimSpace(get(i))
 			if v == "" || v == "(blank)" {
@@ -150,18 +158,17 @@ func loadTable(path, name string) (*Table, error) {
 	return t, nil
 }
 
-// parseCents reads a printed 万元 figure such as "4,096.66" or "-0.01".
+// parseCents reads a printed figure with at most 2 decimals, such as
+// "4,096.66", "-0.01", "95.5" or "12", in hundredths.
 func parseCents(s string) (int64, error) {
 	s = strings.ReplaceAll(s, ",", "")
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
-	whole, frac, ok := strings.Cut(s, ".")
-	if !ok {
-		frac = "00"
+	whole, frac, _ := strings.Cut(s, ".")
+	if len(frac) > 2 {
+		return 0, fmt.Errorf("figure %q: want at most 2 decimals", s)
 	}
-	if len(frac) != 2 {
-		return 0, fmt.Errorf("figure %q: want 万元 with 2 decimals", s)
-	}
+	frac += strings.Repeat("0", 2-len(frac))
 	w, err1 := strconv.ParseInt(whole, 10, 64)
 	f, err2 := strconv.ParseInt(frac, 10, 64)
 	if err1 != nil || err2 != nil || w < 0 || f < 0 {

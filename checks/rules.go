@@ -28,22 +28,28 @@ type Result struct {
 	Note   string `json:"note,omitempty"` // e.g. which cell was printed blank
 }
 
-// side is a sum of printed cells.
+// side is a sum of printed cells, and of their exact amounts when every
+// cell came with one (the ledger's own statements).
 type side struct {
-	cents int64
-	cells int
-	blank []string
-	label string
+	cents   int64
+	fen     int64
+	inexact int // cells without an exact amount
+	cells   int
+	blank   []string
+	label   string
 }
 
 func (s side) plus(o side) side {
-	return side{cents: s.cents + o.cents, cells: s.cells + o.cells, blank: append(append([]string(nil), s.blank...), o.blank...), label: s.label}
+	return side{cents: s.cents + o.cents, fen: s.fen + o.fen, inexact: s.inexact + o.inexact, cells: s.cells + o.cells,
+		blank: append(append([]string(nil), s.blank...), o.blank...), label: s.label}
 }
 
 func (s side) minus(o side) side {
-	o.cents = -o.cents
+	o.cents, o.fen = -o.cents, -o.fen
 	return s.plus(o)
 }
+
+func (s side) exact() bool { return s.inexact == 0 && s.cells > 0 }
 
 // checker accumulates results.
 type checker struct {
@@ -65,7 +71,19 @@ func Run(r Report) []Result {
 	c.basicExpenditure()
 	c.threePublic()
 	c.balanceSheet()
+	c.runningCosts()
 	return c.results
+}
+
+// atMost records left ≤ right, within the cells' rounding.
+func (c *checker) atMost(rule, check string, left, right side) {
+	if left.cents <= right.cents && (!left.exact() || !right.exact() || left.fen <= right.fen) {
+		res := Result{Rule: rule, Check: check, Left: formatCents(left.cents), Right: formatCents(right.cents),
+			Diff: formatCents(left.cents - right.cents), Cells: left.cells + right.cells, Status: Pass}
+		c.results = append(c.results, res)
+		return
+	}
+	c.compare(rule, check, left, right)
 }
 
 // compare records left = right.
@@ -74,6 +92,18 @@ func (c *checker) compare(rule, check string, left, right side) {
 		Diff: formatCents(left.cents - right.cents), Cells: left.cells + right.cells}
 	d := abs(left.cents - right.cents)
 	switch {
+	case left.exact() && right.exact():
+		// The ledger knows the amounts: the rule must hold exactly, and a
+		// printed difference can only be rounding.
+		switch {
+		case left.fen != right.fen:
+			res.Status = Fail
+			res.Note = "exact amounts differ: " + fenString(left.fen) + " 元 vs " + fenString(right.fen) + " 元"
+		case d == 0:
+			res.Status = Pass
+		default:
+			res.Status = Rounding
+		}
 	case d == 0:
 		res.Status = Pass
 	case 2*d <= int64(res.Cells): // |d| ≤ 0.005 万元 × cells, in cents
@@ -82,7 +112,7 @@ func (c *checker) compare(rule, check string, left, right side) {
 		res.Status = Fail
 	}
 	if blanks := append(left.blank, right.blank...); len(blanks) > 0 {
-		res.Note = "printed blank, counted as 0: " + strings.Join(blanks, ", ")
+		res.Note = strings.TrimPrefix(res.Note+"; printed blank, counted as 0: "+strings.Join(blanks, ", "), "; ")
 	}
 	c.results = append(c.results, res)
 }
@@ -116,9 +146,22 @@ func cellOf(t *Table, r Row, col int) side {
 		label += " " + t.Columns[col]
 	}
 	if col >= len(r.Cells) || r.Cells[col].Blank {
-		return side{cells: 1, blank: []string{label}, label: label}
+		return side{cells: 1, inexact: 1, blank: []string{label}, label: label}
 	}
-	return side{cents: r.Cells[col].Cents, cells: 1, label: label}
+	c := r.Cells[col]
+	s := side{cents: c.Cents, fen: c.Fen, cells: 1, label: label}
+	if !c.Exact {
+		s.inexact = 1
+	}
+	return s
+}
+
+func fenString(f int64) string {
+	sign := ""
+	if f < 0 {
+		sign, f = "-", -f
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, f/100, f%100)
 }
 
 // must is cell for rows every report of the table has; a missing row is a

@@ -2,6 +2,8 @@ package checks
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -82,7 +84,9 @@ func (c *checker) functionalTree(name string) {
 			}
 			children[parent] = append(children[parent], r)
 		}
-		for parent, kids := range children {
+		for _, parent := range slices.Sorted(maps.Keys(children)) {
+			kids := children[parent]
+			slices.SortFunc(kids, func(a, b Row) int { return strings.Compare(a.Code, b.Code) })
 			var s side
 			for _, k := range kids {
 				s = s.plus(cellOf(t, k, col))
@@ -304,9 +308,9 @@ func (c *checker) threePublic() {
 			}
 		}
 	}
-	// T6 holds basic spending only: this holds when no project spending
-	// is on these codes (as is usual for "三公"经费).
-	c.compare("9", "\"三公\"经费 决算数 = 基本支出决算表 30212 + 31013 + 30231 + 30217", c.must(t, "", "合计", 0, 1), basic)
+	// T6 holds basic spending only, the "三公" table basic and project
+	// spending: the basic part can never exceed the whole.
+	c.atMost("9", "基本支出决算表 30212 + 31013 + 30231 + 30217 ≤ \"三公\"经费 决算数", basic, c.must(t, "", "合计", 0, 1))
 }
 
 // balanceSheet: rule 10, in both columns.
@@ -330,4 +334,18 @@ func tableTitle(name string) string {
 	return map[string]string{
 		"income": "收入决算表", "expenditure": "支出决算表", "general-budget-expenditure": "一般公共预算财政拨款支出决算表",
 	}[name]
+}
+
+// runningCosts: rule 11, 机关运行经费 (a figure of the narrative) cannot
+// exceed 公用经费合计 of the 基本支出决算表, of which it is a part.
+func (c *checker) runningCosts() {
+	notes, t6 := c.r.Tables["notes"], c.r.Tables["basic-expenditure"]
+	if notes == nil || t6 == nil {
+		return
+	}
+	for _, r := range notes.Rows {
+		if r.Key == "running_costs" {
+			c.atMost("11", "机关运行经费 ≤ 基本支出决算表 公用经费合计", cellOf(notes, r, 0), c.must(t6, "", "公用经费合计", 0, 0))
+		}
+	}
 }

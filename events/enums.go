@@ -261,6 +261,11 @@ func (c AssetClass) Name() string { return assetClassNames[c].name }
 // ParseAssetClass accepts a wire code or the official name.
 func ParseAssetClass(s string) (AssetClass, bool) { return parseEnum(assetClassNames, s) }
 
+// Counted reports whether the 资产负债情况表 prints a 数量 for c.
+func (c AssetClass) Counted() bool {
+	return c == AssetBuildings || c == AssetGeneralEquipment || c == AssetSpecialEquipment || c.Vehicle()
+}
+
 // Vehicle reports whether c is one of the vehicle classes.
 func (c AssetClass) Vehicle() bool { return c >= AssetVehicleOfficial && c <= AssetVehicleOther }
 

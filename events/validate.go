@@ -216,6 +216,12 @@ func (b Expenditure) validate(c *Catalog) error {
 	if err := checkFund("expenditure.fund", b.Fund, true); err != nil {
 		return err
 	}
+	if b.Fund.Fiscal() && b.ExpenditureKind != ExpenditureBasic && b.ExpenditureKind != ExpenditureProject {
+		// Fiscal appropriations fund only 基本支出 and 项目支出; the fiscal
+		// tables have no column for anything else.
+		return invalid(CodeFundNotAllowed, "expenditure.fund", b.Fund.String(),
+			"non_fiscal (非财政拨款) for "+b.ExpenditureKind.Name()+": 财政拨款 pays only 基本支出 and 项目支出")
+	}
 	if err := checkAmount("expenditure.amount", b.Amount); err != nil {
 		return err
 	}
@@ -230,6 +236,9 @@ func (b Expenditure) validate(c *Catalog) error {
 			if f.v < 0 || f.v > 1_000_000 {
 				return invalid(CodeInvalidField, "expenditure.reception."+f.name, strconv.Itoa(f.v), "a count from 0 to 1000000")
 			}
+		}
+		if r.Batches < 1 {
+			return invalid(CodeInvalidField, "expenditure.reception.batches", strconv.Itoa(r.Batches), "at least 1 reception batch (批次)")
 		}
 		if r.ForeignVisitors > r.Visitors {
 			return invalid(CodeInvalidField, "expenditure.reception.foreign_visitors", strconv.Itoa(r.ForeignVisitors),
@@ -310,6 +319,10 @@ func (b AssetChanged) validate(*Catalog) error {
 	}
 	if b.Quantity < 0 || b.Quantity > 1_000_000_000 {
 		return invalid(CodeInvalidField, "asset_changed.quantity", strconv.FormatInt(b.Quantity, 10), "a quantity from 0 to 1000000000")
+	}
+	if b.Quantity != 0 && !b.Class.Counted() {
+		return invalid(CodeInvalidField, "asset_changed.quantity", strconv.FormatInt(b.Quantity, 10),
+			"no quantity for "+b.Class.Name()+": only 房屋, 通用设备, 车辆 and 专用设备 are counted")
 	}
 	return checkAmount("asset_changed.amount", b.Amount)
 }

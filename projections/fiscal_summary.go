@@ -107,7 +107,11 @@ func FoldFiscalSummary(evs Events, f Filter, _ *events.Catalog) (*Statement, err
 		case "opening_balance":
 			r.Amounts = one(openingTotal)
 		case "grand_total:income":
-			r.Amounts = one(income + openingTotal)
+			g := income
+			if err := add(&g, openingTotal); err != nil {
+				return nil, fmt.Errorf("fold %s: %w", FiscalSummaryTitle, err)
+			}
+			r.Amounts = one(g)
 		case "functional_lines":
 			for _, fl := range incomeExpenditureLayout {
 				if fl.code == "" {

@@ -134,6 +134,8 @@ func (n *names) subject() string {
 		return n.f.Unit
 	case n.department != "":
 		return n.department
+	case n.f.Ledger != "":
+		return n.f.Ledger
 	}
-	return n.f.Ledger
+	return "本部门"
 }

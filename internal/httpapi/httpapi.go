@@ -316,11 +316,18 @@ func (h *Handler) checks(w http.ResponseWriter, r *http.Request) {
 	// One read of the log for every statement.
 	var evs []events.Event
 	var scanErr error
+	units := map[string]bool{}
 	for e := range h.log.Events(r.Context(), f.Ledger, &scanErr) {
 		evs = append(evs, e)
+		units[e.Unit] = true
 	}
 	if scanErr != nil {
 		h.fail(w, r, scanErr)
+		return
+	}
+	if f.Unit != "" && !units[f.Unit] {
+		h.fail(w, r, fmt.Errorf("unit %q has no events in %s (its units: %s): %w", f.Unit, f.Ledger,
+			strings.Join(slices.Sorted(maps.Keys(units)), ", "), ledger.ErrNotFound))
 		return
 	}
 	sts := map[string]*projections.Statement{}

@@ -92,6 +92,7 @@ func TestAPI(t *testing.T) {
 		{"T9 国有资本经营 empty", base + "/statements/state-capital?year=2020", "", 200, "国有资本经营预算财政拨款收入和支出"},
 		{"T10 资产负债情况表", base + "/statements/balance-sheet?year=2020", "", 200, `"value": "1419.89"`},
 		{"checks", base + "/checks?year=2020", "", 200, `"failed": 0`},
+		{"checks of a unit with no events", base + "/checks?year=2020&unit=x", "", 404, "has no events"},
 		{"notes", base + "/statements/notes?year=2020", "", 200, `"key": "general:completion"`},
 		{"unknown statement", base + "/statements/balance?year=2020", "", 404, "the statements are income-expenditure, income"},
 		{"statement list", srv.URL + "/v1/statements", "", 200, `"general-budget-expenditure"`},

@@ -133,10 +133,11 @@ func WriteCSV(w io.Writer, d Document) error {
 			return err
 		}
 	}
-	// Counts and the note follow the table, their value in the first
-	// amount column, so that nothing the statement says is lost in a sheet.
+	// Counts and the note follow the table in the 项目 column, so that
+	// nothing the statement says is lost in a sheet, and no count sits
+	// under a heading in 万元.
 	for _, f := range d.Facts {
-		if err := cw.Write([]string{"说明", "", f.Name, f.Value}); err != nil {
+		if err := cw.Write([]string{"说明", "", f.Name + "：" + f.Value}); err != nil {
 			return err
 		}
 	}

@@ -1103,16 +1103,16 @@ var assets = []assetLine{
 	{"2020-06-30", benji, "current", "increase", 0, y(2000000, 0), "流动资产增加"},
 	{"2020-09-15", center, "general_equipment", "increase", 16, y(79984, 0), "台式电脑入账"},
 	{"2020-11-20", benji, "general_equipment", "increase", 20, y(133900, 0), "办公设备入账"},
-	{"2020-12-10", benji, "general_equipment", "increase", 60, y(3290000, 0), "“互联网+政务服务”设备入账"},
-	{"2020-12-15", benji, "intangible", "increase", 0, y(524200, 0), "软件入账"},
+	{"2020-12-10", benji, "general_equipment", "increase", 60, y(3289950, 0), "“互联网+政务服务”设备入账"},
+	{"2020-12-15", benji, "intangible", "increase", 0, y(524150, 0), "软件入账"},
 	{"2020-12-28", center, "general_equipment", "decrease", 30, y(458744, 0), "报废处置"},
 	{"2020-12-28", center, "special_equipment", "decrease", 3, y(315260, 0), "报废处置"},
 	{"2020-12-28", benji, "other_fixed", "decrease", 0, y(36860, 0), "报废处置"},
 	{"2020-12-28", center, "depreciation", "decrease", 0, y(2500000, 0), "处置资产转销累计折旧"},
 	{"2020-12-31", benji, "current", "decrease", 0, y(629130, 0), "流动资产减少"},
-	{"2020-12-31", benji, "depreciation", "increase", 0, y(602200, 0), "计提2020年折旧"},
-	{"2020-12-31", benji, "amortization", "increase", 0, y(657400, 0), "计提2020年摊销"},
-	{"2020-12-31", benji, "liability", "increase", 0, y(26009, 0), "负债增加"},
+	{"2020-12-31", benji, "depreciation", "increase", 0, y(602249, 99), "计提2020年折旧"},
+	{"2020-12-31", benji, "amortization", "increase", 0, y(657449, 99), "计提2020年摊销"},
+	{"2020-12-31", benji, "liability", "increase", 0, y(25910, 0), "负债增加"},
 }
 
 func assetLines() []string {
@@ -1146,10 +1146,10 @@ func assetLines() []string {
 			q(fmt.Sprintf("资-%s-%04d", strings.ReplaceAll(a.date[:7], "-", ""), i+1)), q(a.memo), body))
 	}
 	for class, want := range map[string][2]fen{
-		"current": {y(180780, 0), y(1551650, 0)}, "general_equipment": {y(11139760, 0), y(14184900, 0)},
+		"current": {y(180780, 0), y(1551650, 0)}, "general_equipment": {y(11139760, 0), y(14184850, 0)},
 		"special_equipment": {y(316260, 0), y(1000, 0)}, "other_fixed": {y(1646660, 0), y(1609800, 0)},
-		"depreciation": {y(5381900, 0), y(3484100, 0)}, "intangible": {y(6865800, 0), y(7390000, 0)},
-		"amortization": {y(568500, 0), y(1225900, 0)}, "liability": {y(119640, 0), y(145649, 0)},
+		"depreciation": {y(5381900, 0), y(3484149, 99)}, "intangible": {y(6865800, 0), y(7389950, 0)},
+		"amortization": {y(568500, 0), y(1225949, 99)}, "liability": {y(119640, 0), y(145550, 0)},
 	} {
 		must(opening[class] == want[0] && closing[class] == want[1], "asset %s: %s → %s", class, opening[class].commas(), closing[class].commas())
 	}
