@@ -131,3 +131,40 @@ func TestExactRulesFailOnAnyDifference(t *testing.T) {
 		t.Errorf("one 分 off: %+v", r)
 	}
 }
+
+// TestFundTablesHold: a ledger with 政府性基金 money (opening balances by
+// 项, income, basic and project spending) gives fund tables whose rows add
+// up and roll forward exactly.
+func TestFundTablesHold(t *testing.T) {
+	ev := func(id string, b events.Body) events.Event {
+		return events.Event{ID: id, Ledger: "l", Unit: "本级", FiscalYear: 2021, Date: events.NewDate(2021, 5, 1), Source: "s", Voucher: "v", Body: b}
+	}
+	evs := []events.Event{
+		ev("o1", events.OpeningBalance{Fund: events.FundGovernmentFund, Functional: "2120803", Amount: 1_000_00}),
+		ev("o2", events.OpeningBalance{Fund: events.FundGovernmentFund, Functional: "2120399", Amount: 7_00}),
+		ev("a", events.Appropriation{Fund: events.FundGovernmentFund, Functional: "2120803", Amount: 50_000_00}),
+		ev("x", events.Expenditure{Functional: "2120803", Economic: "30201", ExpenditureKind: events.ExpenditureProject, Project: "p", Fund: events.FundGovernmentFund, Amount: 20_000_33}),
+		ev("y", events.Expenditure{Functional: "2120399", Economic: "30201", ExpenditureKind: events.ExpenditureBasic, Fund: events.FundGovernmentFund, Amount: 3_00}),
+	}
+	sts := map[string]*projections.Statement{}
+	for _, name := range []string{"government-fund", "state-capital"} {
+		spec, _ := projections.SpecByName(name)
+		st, err := spec.Fold(slices.Values(evs), projections.Filter{Ledger: "l", FiscalYear: 2021}, events.DefaultCatalog())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sts[name] = st
+	}
+	n := 0
+	for _, r := range checks.Run(checks.FromStatements(sts)) {
+		if r.Status == checks.Fail {
+			t.Errorf("%s: %s vs %s (%s) %s", r.Check, r.Left, r.Right, r.Status, r.Note)
+		}
+		if strings.Contains(r.Check, "政府性基金") && strings.Contains(r.Check, "年末 = 年初") {
+			n++
+		}
+	}
+	if n != 6 { // 合计, 212, 21203, 2120399, 21208, 2120803
+		t.Errorf("%d roll-forward rules on the 政府性基金 table, want one per row (6)", n)
+	}
+}

@@ -62,7 +62,11 @@ func Run(r Report) []Result {
 	c := &checker{r: r}
 	c.incomeExpenditure()
 	for _, t := range []string{"income", "expenditure", "general-budget-expenditure"} {
-		c.functionalTree(t)
+		c.functionalTree(t, true)
+	}
+	for _, t := range []string{"government-fund", "state-capital"} {
+		c.functionalTree(t, false)
+		c.fundRollForward(t)
 	}
 	c.incomeAgainstT1()
 	c.expenditureAgainstT1()

@@ -55,9 +55,10 @@ func (c *checker) incomeExpenditure() {
 }
 
 // functionalTree: rule 3 on a table by 功能分类: in every column, 合计 = Σ 类,
-// each 类 = Σ its 款, each 款 = Σ its 项; and (rule 5 for the 支出决算表, the
-// same identity for the others) the first column = Σ the other columns.
-func (c *checker) functionalTree(name string) {
+// each 类 = Σ its 款, each 款 = Σ its 项; and, when sumColumns (rule 5 for the
+// 支出决算表, the same identity for the others), the first column = Σ the
+// other columns.
+func (c *checker) functionalTree(name string, sumColumns bool) {
 	t := c.r.Tables[name]
 	if t == nil {
 		return
@@ -105,7 +106,7 @@ func (c *checker) functionalTree(name string) {
 				cellOf(t, p, col), s)
 		}
 	}
-	if len(t.Columns) > 1 {
+	if sumColumns && len(t.Columns) > 1 {
 		for _, r := range append([]Row{total}, rowsByCode(t)...) {
 			var s side
 			for col := 1; col < len(t.Columns); col++ {
@@ -333,7 +334,26 @@ func (c *checker) balanceSheet() {
 func tableTitle(name string) string {
 	return map[string]string{
 		"income": "收入决算表", "expenditure": "支出决算表", "general-budget-expenditure": "一般公共预算财政拨款支出决算表",
+		"government-fund": "政府性基金预算财政拨款收入支出决算表", "state-capital": "国有资本经营预算财政拨款收入支出决算表",
 	}[name]
+}
+
+// fundRollForward: rule 8 for the fund tables, row by row: 年末 = 年初 +
+// 本年收入 − 本年支出 (the columns are 年初, 收入, 支出 [, 基本, 项目], 年末).
+func (c *checker) fundRollForward(name string) {
+	t := c.r.Tables[name]
+	if t == nil || len(t.Columns) < 4 {
+		return
+	}
+	last := len(t.Columns) - 1
+	for _, r := range t.Rows {
+		c.compare("8", fmt.Sprintf("%s %s: 年末 = 年初 + 本年收入 − 本年支出", tableTitle(name), strings.TrimSpace(r.Code+" "+r.Name)),
+			cellOf(t, r, last), cellOf(t, r, 0).plus(cellOf(t, r, 1)).minus(cellOf(t, r, 2)))
+		if len(t.Columns) == 6 {
+			c.compare("8", fmt.Sprintf("%s %s: 本年支出 = 基本支出 + 项目支出", tableTitle(name), strings.TrimSpace(r.Code+" "+r.Name)),
+				cellOf(t, r, 2), cellOf(t, r, 3).plus(cellOf(t, r, 4)))
+		}
+	}
 }
 
 // runningCosts: rule 11, 机关运行经费 (a figure of the narrative) cannot

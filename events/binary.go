@@ -45,6 +45,9 @@ const (
 	tagLiabilityChanged     = 11
 	tagProcurement          = 12
 	tagPerformance          = 13
+	// An opening balance with its 功能分类: the fields of tagOpeningBalance,
+	// then the code. Without a code it keeps tag 4.
+	tagOpeningFunctional = 14
 )
 
 // AppendBinary appends the binary form of e to b.
@@ -115,8 +118,15 @@ func (e *Event) AppendBinary(b []byte) ([]byte, error) {
 		b = appendString(b, x.Department)
 		b = append(b, byte(x.UnitType))
 	case OpeningBalance:
-		b = append(b, tagOpeningBalance, byte(x.Fund))
+		tag := byte(tagOpeningBalance)
+		if x.Functional != "" {
+			tag = tagOpeningFunctional
+		}
+		b = append(b, tag, byte(x.Fund))
 		b = binary.AppendVarint(b, int64(x.Amount))
+		if x.Functional != "" {
+			b = appendString(b, x.Functional)
+		}
 	case NonFiscalSurplusUsed:
 		b = append(b, tagNonFiscalSurplusUsed)
 		b = binary.AppendVarint(b, int64(x.Amount))
@@ -200,6 +210,14 @@ func (e *Event) UnmarshalBinary(data []byte) error {
 		out.Body = x
 	case tagOpeningBalance:
 		out.Body = OpeningBalance{Fund: Fund(d.byte()), Amount: Amount(d.varint())}
+	case tagOpeningFunctional:
+		x := OpeningBalance{Fund: Fund(d.byte())}
+		x.Amount = Amount(d.varint())
+		x.Functional = d.string()
+		if x.Functional == "" && d.err == nil {
+			d.err = errNonCanonical
+		}
+		out.Body = x
 	case tagNonFiscalSurplusUsed:
 		out.Body = NonFiscalSurplusUsed{Amount: Amount(d.varint())}
 	case tagSurplusDistribution:

@@ -121,10 +121,13 @@ type UnitRegistered struct {
 }
 
 // OpeningBalance is 年初结转和结余 brought forward into the fiscal year, for
-// one fiscal fund type or for non-fiscal money.
+// one fiscal fund type or for non-fiscal money. 政府性基金 and 国有资本经营
+// money is earmarked by 功能分类, so its balances name the 项 they belong to
+// (their tables print 年初 by 项); for the others Functional is optional.
 type OpeningBalance struct {
-	Fund   Fund
-	Amount Amount
+	Fund       Fund
+	Functional string
+	Amount     Amount
 }
 
 // NonFiscalSurplusUsed is 使用非财政拨款结余: earlier non-fiscal surplus drawn

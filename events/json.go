@@ -25,7 +25,7 @@ type jsonEvent struct {
 	Appropriation        *jsonAppropriation `json:"appropriation,omitempty"`
 	OtherIncome          *jsonOtherIncome   `json:"other_income,omitempty"`
 	Expenditure          *jsonExpenditure   `json:"expenditure,omitempty"`
-	OpeningBalance       *jsonFundAmount    `json:"opening_balance,omitempty"`
+	OpeningBalance       *jsonOpening       `json:"opening_balance,omitempty"`
 	NonFiscalSurplusUsed *jsonAmountOnly    `json:"non_fiscal_surplus_used,omitempty"`
 	SurplusDistribution  *jsonAmountOnly    `json:"surplus_distribution,omitempty"`
 	Budget               *jsonBudget        `json:"budget,omitempty"`
@@ -106,6 +106,12 @@ type jsonExpenditure struct {
 	Fund       string         `json:"fund"`
 	Amount     jsonAmount     `json:"amount"`
 	Reception  *jsonReception `json:"reception,omitempty"`
+}
+
+type jsonOpening struct {
+	Fund       string     `json:"fund"`
+	Functional string     `json:"functional,omitempty"`
+	Amount     jsonAmount `json:"amount"`
 }
 
 type jsonFundAmount struct {
@@ -196,7 +202,7 @@ func DecodeJSON(data []byte) (Event, error) {
 	if b := j.OpeningBalance; b != nil {
 		f, ferr := parseFundField("opening_balance.fund", b.Fund)
 		a, aerr := ParseAmount("opening_balance.amount", string(b.Amount))
-		add(OpeningBalance{Fund: f, Amount: a}, errors.Join(ferr, aerr))
+		add(OpeningBalance{Fund: f, Functional: b.Functional, Amount: a}, errors.Join(ferr, aerr))
 	}
 	if b := j.NonFiscalSurplusUsed; b != nil {
 		a, aerr := ParseAmount("non_fiscal_surplus_used.amount", string(b.Amount))
@@ -478,7 +484,7 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	case LiabilityChanged:
 		j.LiabilityChanged = &jsonLiability{Change: changeString(b.Decrease), Amount: jsonAmount(b.Amount.String())}
 	case OpeningBalance:
-		j.OpeningBalance = &jsonFundAmount{Fund: b.Fund.String(), Amount: jsonAmount(b.Amount.String())}
+		j.OpeningBalance = &jsonOpening{Fund: b.Fund.String(), Functional: b.Functional, Amount: jsonAmount(b.Amount.String())}
 	case NonFiscalSurplusUsed:
 		j.NonFiscalSurplusUsed = &jsonAmountOnly{Amount: jsonAmount(b.Amount.String())}
 	case SurplusDistribution:

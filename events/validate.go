@@ -298,9 +298,15 @@ func (b UnitRegistered) validate(*Catalog) error {
 	return nil
 }
 
-func (b OpeningBalance) validate(*Catalog) error {
+func (b OpeningBalance) validate(c *Catalog) error {
 	if err := checkFund("opening_balance.fund", b.Fund, true); err != nil {
 		return err
+	}
+	earmarked := b.Fund == FundGovernmentFund || b.Fund == FundStateCapital
+	if b.Functional != "" || earmarked {
+		if err := c.checkCode(Functional, "opening_balance.functional", b.Functional, Item); err != nil {
+			return err
+		}
 	}
 	return checkAmount("opening_balance.amount", b.Amount)
 }

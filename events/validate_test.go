@@ -128,6 +128,7 @@ func TestIngestRejects(t *testing.T) {
 		{name: "fiscal money for 上缴上级支出", edits: []mutation{setIn(exp, "kind", "remit_superior")}, code: events.CodeFundNotAllowed, field: "expenditure.fund"},
 		{name: "reception without batches", edits: []mutation{setIn(exp, "economic", "30217"), setIn(exp, "reception", map[string]any{"batches": 0, "visitors": 3})}, code: events.CodeInvalidField, field: "expenditure.reception.batches"},
 		{name: "quantity on depreciation", edits: []mutation{del(exp), set("asset_changed", map[string]any{"class": "depreciation", "change": "increase", "quantity": 3, "amount": "1.00"})}, code: events.CodeInvalidField, field: "asset_changed.quantity"},
+		{name: "政府性基金 opening without 功能分类", edits: []mutation{del(exp), set("opening_balance", map[string]any{"fund": "government_fund", "amount": "1.00"})}, code: events.CodeMissingField, field: "opening_balance.functional"},
 		// Reception counts, budgets and units.
 		{name: "reception on another payment", edits: []mutation{setIn(exp, "reception", map[string]any{"batches": 1, "visitors": 3, "foreign_visitors": 0})}, code: events.CodeInvalidField, field: "expenditure.reception"},
 		{name: "reception unknown field", edits: []mutation{setIn(exp, "economic", "30217"), setIn(exp, "reception", map[string]any{"batches": 1, "guests": 3})}, code: events.CodeUnknownField, field: "expenditure.reception.guests"},

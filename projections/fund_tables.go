@@ -29,14 +29,12 @@ func FoldStateCapital(evs Events, f Filter, cat *events.Catalog) (*Statement, er
 	return foldFundTable(evs, f, cat, events.FundStateCapital, StateCapitalTitle, stateCapitalColumns, false)
 }
 
-// foldFundTable accumulates, per 功能分类 项, the income, basic and project
-// spending of one fund. The opening balance has no 功能分类 (it is brought
-// forward by fund), so it shows in the 合计 row only, and each row's 年末 is
-// 年初 + 收入 − 支出.
+// foldFundTable accumulates, per 功能分类 项, the opening balance, income,
+// basic and project spending of one fund (its opening balances name their
+// 项), and each row's 年末 is 年初 + 收入 − 支出.
 func foldFundTable(evs Events, f Filter, cat *events.Catalog, fund events.Fund, title string, columns []string, byKind bool) (*Statement, error) {
-	const income, basic, project = 0, 1, 2
-	t := newFunctionalTable(3)
-	var opening int64
+	const opening, income, basic, project = 0, 1, 2, 3
+	t := newFunctionalTable(4)
 	names := newNames(f)
 	hasMoney := false
 	for e := range evs {
@@ -64,7 +62,7 @@ func foldFundTable(evs Events, f Filter, cat *events.Catalog, fund events.Fund, 
 		case events.OpeningBalance:
 			if b.Fund == fund {
 				hasMoney = true
-				err = add(&opening, int64(b.Amount))
+				err = t.add(&e, b.Functional, opening, b.Amount)
 			}
 		}
 		if err != nil {
@@ -72,10 +70,7 @@ func foldFundTable(evs Events, f Filter, cat *events.Catalog, fund events.Fund, 
 		}
 	}
 	rows, err := t.rowsWith(cat, func(code string, v []int64) ([]events.Amount, error) {
-		var open int64
-		if code == "" {
-			open = opening
-		}
+		open := v[opening]
 		spent := v[basic]
 		closing := open
 		if err := errorsJoin(add(&spent, v[project]), add(&closing, v[income]), add(&closing, -spent)); err != nil {

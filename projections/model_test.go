@@ -90,7 +90,7 @@ func TestIncomeExpenditureAgainstModel(t *testing.T) {
 				e.Body = events.Expenditure{Functional: fn, Economic: "30201", ExpenditureKind: events.ExpenditureBasic,
 					Fund: events.Funds[rng.IntN(4)], Amount: amt}
 			case 6:
-				e.Body = events.OpeningBalance{Fund: events.Funds[rng.IntN(4)], Amount: amt}
+				e.Body = events.OpeningBalance{Fund: events.Funds[rng.IntN(4)], Functional: fn, Amount: amt}
 			default:
 				if rng.IntN(2) == 0 {
 					e.Body = events.NonFiscalSurplusUsed{Amount: amt}

@@ -189,7 +189,7 @@ func TestGovernmentFundTable(t *testing.T) {
 		return events.Event{ID: id, Ledger: "l", Unit: "本级", FiscalYear: 2021, Date: events.NewDate(2021, 5, 1), Source: "s", Voucher: "v", Body: b}
 	}
 	evs := []events.Event{
-		ev("o", events.OpeningBalance{Fund: events.FundGovernmentFund, Amount: 1_000_00}),
+		ev("o", events.OpeningBalance{Fund: events.FundGovernmentFund, Functional: "2120803", Amount: 1_000_00}),
 		ev("a", events.Appropriation{Fund: events.FundGovernmentFund, Functional: "2120803", Amount: 50_000_00}),
 		ev("x", events.Expenditure{Functional: "2120803", Economic: "30201", ExpenditureKind: events.ExpenditureProject, Project: "p", Fund: events.FundGovernmentFund, Amount: 20_000_00}),
 		ev("y", events.Expenditure{Functional: "2120803", Economic: "30201", ExpenditureKind: events.ExpenditureBasic, Fund: events.FundGeneralBudget, Amount: 7_00}),
@@ -203,9 +203,9 @@ func TestGovernmentFundTable(t *testing.T) {
 	}
 	want := map[string][]events.Amount{
 		"":        {1_000_00, 50_000_00, 20_000_00, 0, 20_000_00, 31_000_00},
-		"212":     {0, 50_000_00, 20_000_00, 0, 20_000_00, 30_000_00},
-		"21208":   {0, 50_000_00, 20_000_00, 0, 20_000_00, 30_000_00},
-		"2120803": {0, 50_000_00, 20_000_00, 0, 20_000_00, 30_000_00},
+		"212":     {1_000_00, 50_000_00, 20_000_00, 0, 20_000_00, 31_000_00},
+		"21208":   {1_000_00, 50_000_00, 20_000_00, 0, 20_000_00, 31_000_00},
+		"2120803": {1_000_00, 50_000_00, 20_000_00, 0, 20_000_00, 31_000_00},
 	}
 	if len(st.Rows) != len(want) {
 		t.Fatalf("rows %+v", st.Rows)

@@ -176,8 +176,9 @@ func decodeBody(m *pb.Event) (events.Body, error) {
 		x := b.OpeningBalance
 		d.known("opening_balance", "OpeningBalance", x)
 		body := events.OpeningBalance{
-			Fund:   d.fund("opening_balance.fund", x.GetFund()),
-			Amount: d.amount("opening_balance.amount", x.GetAmount()),
+			Fund:       d.fund("opening_balance.fund", x.GetFund()),
+			Functional: x.GetFunctional(),
+			Amount:     d.amount("opening_balance.amount", x.GetAmount()),
 		}
 		return body, d.err
 	case *pb.Event_NonFiscalSurplusUsed:
@@ -361,7 +362,7 @@ func EncodeEvent(e events.Event) ([]byte, error) {
 		}}
 	case events.OpeningBalance:
 		m.Body = &pb.Event_OpeningBalance{OpeningBalance: &pb.OpeningBalance{
-			Fund: pb.Fund(b.Fund), Amount: b.Amount.String(),
+			Fund: pb.Fund(b.Fund), Functional: b.Functional, Amount: b.Amount.String(),
 		}}
 	case events.NonFiscalSurplusUsed:
 		m.Body = &pb.Event_NonFiscalSurplusUsed{NonFiscalSurplusUsed: &pb.NonFiscalSurplusUsed{

@@ -36,7 +36,7 @@ func sampleEvents() []events.Event {
 			Functional: "2010301", Economic: "30101", ExpenditureKind: events.ExpenditureBasic,
 			Fund: events.FundGovernmentFund, Amount: 99,
 		}),
-		env("b-1", events.OpeningBalance{Fund: events.FundStateCapital, Amount: 500000}),
+		env("b-1", events.OpeningBalance{Fund: events.FundStateCapital, Functional: "2010301", Amount: 500000}),
 		env("n-1", events.NonFiscalSurplusUsed{Amount: 10}),
 		env("s-1", events.SurplusDistribution{Amount: 7000}),
 		env("e-3", events.Expenditure{

@@ -1266,7 +1266,10 @@ type OpeningBalance struct {
 	// The fund the balance belongs to.
 	Fund Fund `protobuf:"varint,1,opt,name=fund,proto3,enum=budgetledger.v1.Fund" json:"fund,omitempty"`
 	// Amount in 元, decimal with at most two places, greater than zero.
-	Amount        string `protobuf:"bytes,2,opt,name=amount,proto3" json:"amount,omitempty"`
+	Amount string `protobuf:"bytes,2,opt,name=amount,proto3" json:"amount,omitempty"`
+	// 功能分类 项 the balance belongs to: required for 政府性基金 and 国有资本
+	// 经营 money, optional otherwise.
+	Functional    string `protobuf:"bytes,3,opt,name=functional,proto3" json:"functional,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1311,6 +1314,13 @@ func (x *OpeningBalance) GetFund() Fund {
 func (x *OpeningBalance) GetAmount() string {
 	if x != nil {
 		return x.Amount
+	}
+	return ""
+}
+
+func (x *OpeningBalance) GetFunctional() string {
+	if x != nil {
+		return x.Functional
 	}
 	return ""
 }
@@ -2108,10 +2118,13 @@ const file_budgetledger_v1_event_proto_rawDesc = "" +
 	"\aproject\x18\x04 \x01(\tR\aproject\x12)\n" +
 	"\x04fund\x18\x05 \x01(\x0e2\x15.budgetledger.v1.FundR\x04fund\x12\x16\n" +
 	"\x06amount\x18\x06 \x01(\tR\x06amount\x128\n" +
-	"\treception\x18\a \x01(\v2\x1a.budgetledger.v1.ReceptionR\treception\"S\n" +
+	"\treception\x18\a \x01(\v2\x1a.budgetledger.v1.ReceptionR\treception\"s\n" +
 	"\x0eOpeningBalance\x12)\n" +
 	"\x04fund\x18\x01 \x01(\x0e2\x15.budgetledger.v1.FundR\x04fund\x12\x16\n" +
-	"\x06amount\x18\x02 \x01(\tR\x06amount\".\n" +
+	"\x06amount\x18\x02 \x01(\tR\x06amount\x12\x1e\n" +
+	"\n" +
+	"functional\x18\x03 \x01(\tR\n" +
+	"functional\".\n" +
 	"\x14NonFiscalSurplusUsed\x12\x16\n" +
 	"\x06amount\x18\x01 \x01(\tR\x06amount\"-\n" +
 	"\x13SurplusDistribution\x12\x16\n" +
