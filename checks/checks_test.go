@@ -10,6 +10,7 @@ import (
 	"github.com/budgetledger/budgetledger"
 	"github.com/budgetledger/budgetledger/checks"
 	"github.com/budgetledger/budgetledger/events"
+	"github.com/budgetledger/budgetledger/internal/golden"
 	"github.com/budgetledger/budgetledger/projections"
 )
 
@@ -167,4 +168,75 @@ func TestFundTablesHold(t *testing.T) {
 	if n != 6 { // 合计, 212, 21203, 2120399, 21208, 2120803
 		t.Errorf("%d roll-forward rules on the 政府性基金 table, want one per row (6)", n)
 	}
+}
+
+// TestPublishedAgainstBooks compares the published 2020 report, cell by
+// cell, with the sample ledger's statements: the only cells that differ are
+// the published deviations (D1–D5 in testdata/golden/deviations.tsv), each
+// showing the published figure against the books.
+func TestPublishedAgainstBooks(t *testing.T) {
+	published, err := checks.LoadDir("../testdata/golden", 2020)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := sample(t)
+	sts := map[string]*projections.Statement{}
+	for _, spec := range projections.Specs {
+		st, err := spec.Fold(slices.Values(evs), projections.Filter{Ledger: budgetledger.SampleLedgerName, FiscalYear: 2020}, events.DefaultCatalog())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sts[spec.Name] = st
+	}
+	var got []string
+	compared := 0
+	for _, r := range checks.Compare(published, checks.FromStatements(sts)) {
+		compared++
+		if r.Status != checks.Pass {
+			got = append(got, r.Check+" ["+r.Left+" vs "+r.Right+"]")
+		}
+	}
+	_, devs, err := golden.Table("deviations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if compared < 300 {
+		t.Errorf("only %d cells compared", compared)
+	}
+	if len(got) != len(devs) {
+		t.Errorf("%d cells differ from the books, deviations.tsv lists %d:\n%s", len(got), len(devs), strings.Join(got, "\n"))
+	}
+	for _, d := range devs {
+		want := d[2] + " "
+		pair := "[" + norm(d[4]) + " vs " + norm(d[5]) + "]"
+		found := false
+		for _, g := range got {
+			if strings.Contains(g, want) && strings.HasSuffix(normPair(g), pair) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("deviation %s %s %s (%s vs %s) not found among:\n%s", d[0], d[1], d[2], d[4], d[5], strings.Join(got, "\n"))
+		}
+	}
+}
+
+// norm writes a printed figure with two decimals and no separators.
+func norm(v string) string {
+	v = strings.ReplaceAll(v, ",", "")
+	whole, frac, ok := strings.Cut(v, ".")
+	if !ok || v == "(blank)" {
+		if v == "(blank)" {
+			return v
+		}
+		return whole + ".00"
+	}
+	return whole + "." + (frac + "00")[:2]
+}
+
+// normPair normalises the "[a vs b]" at the end of a result line.
+func normPair(g string) string {
+	i := strings.LastIndex(g, "[")
+	a, b, _ := strings.Cut(strings.TrimSuffix(g[i+1:], "]"), " vs ")
+	return g[:i] + "[" + norm(a) + " vs " + norm(b) + "]"
 }

@@ -60,6 +60,13 @@ func FromStatements(sts map[string]*projections.Statement) Report {
 			}
 			t.Rows = append(t.Rows, tr)
 		}
+		// Figures that are not money (shares, counts, scores) are compared
+		// as printed, in hundredths; words (grades) are left out.
+		for _, f := range st.Facts {
+			if c, err := parseCents(f.Value); err == nil {
+				t.Rows = append(t.Rows, Row{Name: f.Name, Key: f.Key, Cells: []Cell{{Cents: c}}})
+			}
+		}
 		r.Tables[name] = t
 	}
 	return r
@@ -156,6 +163,24 @@ func loadTable(path, name string) (*Table, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return t, nil
+}
+
+// ParseCell reads a printed figure (万元, a share or a count) and, when
+// exactYuan is not empty, the exact amount in 元 it was rounded from.
+func ParseCell(printed, exactYuan string) (Cell, error) {
+	c, err := parseCents(printed)
+	if err != nil {
+		return Cell{}, err
+	}
+	cell := Cell{Cents: c}
+	if exactYuan != "" {
+		f, err := parseCents(exactYuan)
+		if err != nil {
+			return Cell{}, err
+		}
+		cell.Fen, cell.Exact = f, true
+	}
+	return cell, nil
 }
 
 // parseCents reads a printed figure with at most 2 decimals, such as

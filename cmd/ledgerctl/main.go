@@ -48,7 +48,8 @@ const usage = `usage:
   ledgerctl rejections -ledger L [-server URL]
   ledgerctl verify -ledger L [-server URL | -data DIR]
   ledgerctl check -ledger L -year Y [-server URL] [-v]      the rules tying the tables together (勾稽关系)
-  ledgerctl check -published DIR -year Y [-v]               the same rules on a report typed from its PDF
+  ledgerctl check -published DIR -year Y [-ledger L] [-v]   the same rules on a report typed from its PDF, and
+                                                            with -ledger every printed cell against the books
 `
 
 func main() {
@@ -363,23 +364,31 @@ func cmdCheck(ctx context.Context, args []string, stdout io.Writer) (int, error)
 	fs := newFlags("check")
 	server := serverFlag(fs)
 	ledgerName := fs.String("ledger", "", "check this ledger's statements")
-	published := fs.String("published", "", "check a published report: a directory of <statement>-<year>.tsv files")
+	published := fs.String("published", "", "check a published report: a directory of <statement>-<year>.tsv files (with -ledger: against the books too)")
 	year := fs.Int("year", 0, "fiscal year")
 	verbose := fs.Bool("v", false, "list the rules that hold too")
 	if err := fs.Parse(args); err != nil {
 		return 2, err
 	}
-	if *year == 0 || (*ledgerName == "") == (*published == "") {
-		return 2, fmt.Errorf("check: give -year and either -ledger or -published")
+	if *year == 0 || (*ledgerName == "" && *published == "") {
+		return 2, fmt.Errorf("check: give -year and -ledger, -published, or both (to check a report against the books)")
 	}
 	var results []checks.Result
-	if *published != "" {
+	switch {
+	case *published != "":
 		r, err := checks.LoadDir(*published, *year)
 		if err != nil {
 			return 2, err
 		}
 		results = checks.Run(r)
-	} else {
+		if *ledgerName != "" {
+			books, err := booksReport(ctx, newClient(*server), *ledgerName, *year)
+			if err != nil {
+				return 2, err
+			}
+			results = append(results, checks.Compare(r, books)...)
+		}
+	default:
 		var doc struct {
 			Results []checks.Result `json:"results"`
 		}
@@ -407,4 +416,40 @@ func cmdCheck(ctx context.Context, args []string, stdout io.Writer) (int, error)
 		return 1, nil
 	}
 	return 0, nil
+}
+
+// booksReport reads every statement of a ledger from the API as the
+// checker's printed report, with the exact amounts.
+func booksReport(ctx context.Context, c client, ledgerName string, year int) (checks.Report, error) {
+	r := checks.Report{Tables: map[string]*checks.Table{}}
+	for _, spec := range projections.Specs {
+		var doc report.Document
+		path := fmt.Sprintf("/v1/ledgers/%s/statements/%s?year=%d", url.PathEscape(ledgerName), spec.Name, year)
+		if _, err := c.get(ctx, path, &doc); err != nil {
+			return r, err
+		}
+		t := &checks.Table{Name: spec.Name, Columns: doc.Columns}
+		for _, row := range doc.Rows {
+			cr := checks.Row{Side: row.Side, Code: row.Code, Name: row.Name, Key: row.Key}
+			values, amounts := row.Values, row.AmountsYuan
+			if len(values) == 0 {
+				values, amounts = []string{row.Value}, []string{row.AmountYuan}
+			}
+			for i, v := range values {
+				cell, err := checks.ParseCell(v, amounts[i])
+				if err != nil {
+					return r, fmt.Errorf("%s %s: %w", spec.Name, row.Name, err)
+				}
+				cr.Cells = append(cr.Cells, cell)
+			}
+			t.Rows = append(t.Rows, cr)
+		}
+		for _, f := range doc.Facts {
+			if cell, err := checks.ParseCell(f.Value, ""); err == nil {
+				t.Rows = append(t.Rows, checks.Row{Name: f.Name, Key: f.Key, Cells: []checks.Cell{cell}})
+			}
+		}
+		r.Tables[spec.Name] = t
+	}
+	return r, nil
 }

@@ -90,6 +90,12 @@ func TestCommands(t *testing.T) {
 		!strings.Contains(out, "fail     rule 3      基本支出决算表: 类 310 = Σ its 款: 13.39 vs 495.59") {
 		t.Errorf("check published: exit %d\n%s", code, out)
 	}
+	// The published 2020 report against the books: the internal rules find
+	// D1, D2, D3; the comparison finds every published deviation.
+	if code, out = ctl("check", "-server", server, "-published", "../../testdata/golden", "-ledger", "qingpu-zwb", "-year", "2020"); code != 1 ||
+		!strings.Contains(out, "fail     rule books  notes general:completion value = the books: 145.71 vs 124.14") {
+		t.Errorf("check published against the books: exit %d\n%s", code, out)
+	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
