@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -70,6 +71,9 @@ type Entry struct {
 // concurrent reads once built; Load must not run concurrently with lookups.
 type Catalog struct {
 	codes map[Classification]map[string]Entry
+	// names holds, for codes whose official name changed between editions
+	// of the classification, every name with the editions it was seen in.
+	names map[Classification]map[string][]Entry
 }
 
 //go:embed catalog/*.tsv
@@ -108,11 +112,17 @@ func DefaultCatalog() *Catalog {
 }
 
 func (c *Catalog) clone() *Catalog {
-	n := &Catalog{codes: map[Classification]map[string]Entry{}}
+	n := &Catalog{codes: map[Classification]map[string]Entry{}, names: map[Classification]map[string][]Entry{}}
 	for cl, m := range c.codes {
 		n.codes[cl] = make(map[string]Entry, len(m))
 		for k, v := range m {
 			n.codes[cl][k] = v
+		}
+	}
+	for cl, m := range c.names {
+		n.names[cl] = make(map[string][]Entry, len(m))
+		for k, v := range m {
+			n.names[cl][k] = append([]Entry(nil), v...)
 		}
 	}
 	return n
@@ -186,15 +196,98 @@ func (c *Catalog) load(r io.Reader, name string, cl Classification) error {
 		if e.Name == "" {
 			return fmt.Errorf("catalog %s line %d: code %s has no name", name, line, e.Code)
 		}
-		if c.codes[rowCl] == nil {
-			c.codes[rowCl] = map[string]Entry{}
+		if _, err := editions(e.Editions); err != nil {
+			return fmt.Errorf("catalog %s line %d: editions %q: %w", name, line, e.Editions, err)
 		}
-		c.codes[rowCl][e.Code] = e
+		c.add(rowCl, e)
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("catalog %s: %w", name, err)
 	}
 	return nil
+}
+
+// add records e. A row naming a code already known with another name, for
+// other editions, adds that name for those editions (a renamed code: 210
+// was 医疗卫生与计划生育支出 before it became 卫生健康支出); otherwise the row
+// replaces the code's entry, so a deployment can correct a name.
+func (c *Catalog) add(cl Classification, e Entry) {
+	if c.codes[cl] == nil {
+		c.codes[cl] = map[string]Entry{}
+	}
+	if c.names == nil {
+		c.names = map[Classification]map[string][]Entry{}
+	}
+	if c.names[cl] == nil {
+		c.names[cl] = map[string][]Entry{}
+	}
+	old, ok := c.codes[cl][e.Code]
+	if ok && old.Name != e.Name && e.Editions != "" && old.Editions != "" && e.Editions != old.Editions {
+		if len(c.names[cl][e.Code]) == 0 {
+			c.names[cl][e.Code] = []Entry{old}
+		}
+		c.names[cl][e.Code] = append(c.names[cl][e.Code], e)
+		// The default entry is the name of the latest edition.
+		if latest(e.Editions) > latest(old.Editions) {
+			c.codes[cl][e.Code] = e
+		}
+		return
+	}
+	c.codes[cl][e.Code] = e
+	delete(c.names[cl], e.Code)
+}
+
+// editions parses "2020,2024" into years.
+func editions(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		y, err := strconv.Atoi(f)
+		if err != nil || y < MinYear-100 || y > MaxYear {
+			return nil, fmt.Errorf("want budget years such as 2020,2024")
+		}
+		out = append(out, y)
+	}
+	return out, nil
+}
+
+func latest(s string) int {
+	ys, _ := editions(s)
+	if len(ys) == 0 {
+		return 0
+	}
+	return slices.Max(ys)
+}
+
+// NameIn returns the official name of code as the classification of fiscal
+// year y prints it: for a code renamed between editions, the name of the
+// latest edition not after y (or, for a year before every edition, the
+// earliest); otherwise its only name. "" when the catalog lacks the code.
+func (c *Catalog) NameIn(cl Classification, code string, y int) string {
+	versions := c.names[cl][code]
+	if len(versions) == 0 {
+		return c.codes[cl][code].Name
+	}
+	best, bestYear := "", 0
+	earliest, earliestYear := "", 1<<30
+	for _, v := range versions {
+		ys, _ := editions(v.Editions)
+		for _, ey := range ys {
+			if ey <= y && ey > bestYear {
+				best, bestYear = v.Name, ey
+			}
+			if ey < earliestYear {
+				earliest, earliestYear = v.Name, ey
+			}
+		}
+	}
+	if best != "" {
+		return best
+	}
+	return earliest
 }
 
 // normalizeName turns half-width brackets into the full-width ones official
@@ -233,7 +326,8 @@ func (c *Catalog) Lookup(cl Classification, code string) (Entry, bool) {
 	return e, ok
 }
 
-// Name returns the official name of code, or "" when the catalog lacks it.
+// Name returns the official name of code in its latest edition, or "" when
+// the catalog lacks it. Statements use NameIn, the name of their year.
 func (c *Catalog) Name(cl Classification, code string) string {
 	return c.codes[cl][code].Name
 }

@@ -267,3 +267,30 @@ func TestEmptyCatalog(t *testing.T) {
 		t.Errorf("Len = %d", c.Len(events.Functional))
 	}
 }
+
+// TestCatalogEditions: a code renamed between editions prints the name of
+// the statement's year.
+func TestCatalogEditions(t *testing.T) {
+	c := events.DefaultCatalog()
+	path := filepath.Join(t.TempDir(), "renamed.tsv")
+	if err := os.WriteFile(path, []byte("kind\tcode\tname\teditions\tsources\nfunctional\t210\t医疗卫生与计划生育支出\t2016,2017\ttest\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.LoadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		year int
+		want string
+	}{{2015, "医疗卫生与计划生育支出"}, {2017, "医疗卫生与计划生育支出"}, {2019, "医疗卫生与计划生育支出"}, {2020, "卫生健康支出"}, {2026, "卫生健康支出"}} {
+		if got := c.NameIn(events.Functional, "210", tc.year); got != tc.want {
+			t.Errorf("210 in %d: %s, want %s", tc.year, got, tc.want)
+		}
+	}
+	if got := c.Name(events.Functional, "210"); got != "卫生健康支出" {
+		t.Errorf("latest name %s", got)
+	}
+	if got := c.NameIn(events.Functional, "2019999", 2010); got != "其他一般公共服务支出" {
+		t.Errorf("unrenamed code: %s", got)
+	}
+}

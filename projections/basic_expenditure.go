@@ -64,7 +64,7 @@ func FoldBasicExpenditure(evs Events, f Filter, cat *events.Catalog) (*Statement
 		return s, nil
 	}
 	name := func(code string) (string, error) {
-		n := cat.Name(events.Economic, code)
+		n := cat.NameIn(events.Economic, code, f.FiscalYear)
 		if n == "" {
 			return "", fmt.Errorf("fold %s: 经济分类 %s has no name in the catalog: %w", BasicExpenditureTitle, code, ErrUnplaced)
 		}

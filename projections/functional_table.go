@@ -13,11 +13,12 @@ import (
 // 项, in code order; each row's first column is the sum of the others.
 type functionalTable struct {
 	cols  int // detail columns, not counting the first (合计)
+	year  int // the names printed are those of this fiscal year's edition
 	items map[string][]int64
 }
 
-func newFunctionalTable(cols int) *functionalTable {
-	return &functionalTable{cols: cols, items: map[string][]int64{}}
+func newFunctionalTable(cols, year int) *functionalTable {
+	return &functionalTable{cols: cols, year: year, items: map[string][]int64{}}
 }
 
 func (t *functionalTable) add(e *events.Event, item string, col int, amount events.Amount) error {
@@ -95,7 +96,7 @@ func (t *functionalTable) rowsWith(cat *events.Catalog, derive func(code string,
 	// because every code is a prefix of its children.
 	slices.Sort(codes)
 	for _, c := range codes {
-		name := cat.Name(events.Functional, c)
+		name := cat.NameIn(events.Functional, c, t.year)
 		if name == "" {
 			return nil, fmt.Errorf("功能分类 %s: no name in the catalog: %w", c, ErrUnplaced)
 		}

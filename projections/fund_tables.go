@@ -34,7 +34,7 @@ func FoldStateCapital(evs Events, f Filter, cat *events.Catalog) (*Statement, er
 // 项), and each row's 年末 is 年初 + 收入 − 支出.
 func foldFundTable(evs Events, f Filter, cat *events.Catalog, fund events.Fund, title string, columns []string, byKind bool) (*Statement, error) {
 	const opening, income, basic, project = 0, 1, 2, 3
-	t := newFunctionalTable(4)
+	t := newFunctionalTable(4, f.FiscalYear)
 	names := newNames(f)
 	hasMoney := false
 	for e := range evs {

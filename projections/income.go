@@ -15,7 +15,7 @@ var incomeColumns = []string{"本年收入合计", "财政拨款收入", "上级
 // FoldIncome folds the events f selects into the 收入决算表: income by the
 // 功能分类 it is intended for, by source.
 func FoldIncome(evs Events, f Filter, cat *events.Catalog) (*Statement, error) {
-	t := newFunctionalTable(len(incomeColumns) - 1)
+	t := newFunctionalTable(len(incomeColumns)-1, f.FiscalYear)
 	for e := range evs {
 		if !f.Match(&e) {
 			continue
@@ -81,7 +81,7 @@ func FoldGeneralBudgetExpenditure(evs Events, f Filter, cat *events.Catalog) (*S
 // false: it belongs here but has no column, an error).
 func foldExpenditureTable(evs Events, f Filter, cat *events.Catalog, title string, columns []string,
 	column func(events.Expenditure) (int, bool)) (*Statement, error) {
-	t := newFunctionalTable(len(columns) - 1)
+	t := newFunctionalTable(len(columns)-1, f.FiscalYear)
 	for e := range evs {
 		b, ok := e.Body.(events.Expenditure)
 		if !ok || !f.Match(&e) {

@@ -141,7 +141,7 @@ func FoldNotes(evs Events, f Filter, cat *events.Catalog) (*Statement, error) {
 	n.money("general:initial_budget", "一般公共预算财政拨款支出年初预算", initial)
 	n.percent("general:completion", "一般公共预算财政拨款支出完成年初预算", general, initial)
 	for _, code := range slices.Sorted(maps.Keys(byClass)) {
-		n.money("general:initial_budget:"+code, cat.Name(events.Functional, code)+"（类）年初预算", byClass[code])
+		n.money("general:initial_budget:"+code, cat.NameIn(events.Functional, code, f.FiscalYear)+"（类）年初预算", byClass[code])
 	}
 	// 六、基本支出.
 	personnel, _ := t6.Row("total:personnel")
