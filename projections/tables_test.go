@@ -260,3 +260,37 @@ func TestNotesReference(t *testing.T) {
 		t.Errorf("%d deviating narrative figures checked, deviations.tsv lists 11", deviating)
 	}
 }
+
+// TestNotesPriorYear: with the prior fiscal year in the same ledger, the
+// narrative's changes are this year's figures less last year's, and the
+// growth is their ratio to last year's, rounded half up.
+func TestNotesPriorYear(t *testing.T) {
+	ev := func(id string, y int, b events.Body) events.Event {
+		return events.Event{ID: id, Ledger: "l", Unit: "本级", FiscalYear: y, Date: events.NewDate(y, 6, 1), Source: "s", Voucher: "v", Body: b}
+	}
+	evs := []events.Event{
+		ev("a19", 2019, events.Appropriation{Fund: events.FundGeneralBudget, Functional: "2019999", Amount: 3_000_000_00}),
+		ev("x19", 2019, events.Expenditure{Functional: "2019999", Economic: "30201", ExpenditureKind: events.ExpenditureBasic, Fund: events.FundGeneralBudget, Amount: 2_000_000_00}),
+		ev("a20", 2020, events.Appropriation{Fund: events.FundGeneralBudget, Functional: "2019999", Amount: 4_000_000_00}),
+		ev("x20", 2020, events.Expenditure{Functional: "2019999", Economic: "30201", ExpenditureKind: events.ExpenditureBasic, Fund: events.FundGeneralBudget, Amount: 2_200_000_00}),
+	}
+	st, err := projections.FoldNotes(slices.Values(evs), projections.Filter{Ledger: "l", FiscalYear: 2020}, events.DefaultCatalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range st.Rows {
+		got[r.Key] = projections.Wan(r.Amount())
+	}
+	for _, f := range st.Facts {
+		got[f.Key] = f.Value
+	}
+	for k, want := range map[string]string{
+		"total": "400.00", "total:prior": "300.00", "total:change": "100.00", "total:growth": "33.33",
+		"general": "220.00", "general:prior": "200.00", "general:change": "20.00", "general:growth": "10.00",
+	} {
+		if got[k] != want {
+			t.Errorf("%s = %q, want %s", k, got[k], want)
+		}
+	}
+}
