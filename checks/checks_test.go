@@ -62,9 +62,10 @@ func TestLedgerStatementsHold(t *testing.T) {
 }
 
 // TestPublishedReport runs the rules on the published 2020 report as typed
-// in testdata/golden: they find exactly its deviations D1, D2 and D3, and
-// nothing else. (D4, the narrative's own arithmetic, is found by comparing
-// the narrative with the ledger: projections' TestNotesReference.)
+// in testdata/golden: they find exactly its deviations D1, D2, D3 and the
+// narrative's errors of D4, and nothing else. (The share 1.35% is one the
+// printed figures allow, so it is reported as within rounding; against the
+// books, which know the exact amounts, it is an error.)
 func TestPublishedReport(t *testing.T) {
 	r, err := checks.LoadDir("../testdata/golden", 2020)
 	if err != nil {
@@ -88,6 +89,12 @@ func TestPublishedReport(t *testing.T) {
 		"资产负债情况表 年末数: 资产合计 = 流动 + 固定 − 累计折旧 + 长期投资 + 在建工程 + 无形 − 累计摊销 + 其他 [1,536.91 vs 2,002.74]", // D2
 		"资产负债情况表 年末数: 净资产合计 = 资产合计 − 负债合计 [1,988.16 vs 1,522.35]",                                  // D2
 		"机关运行经费 ≤ 基本支出决算表 公用经费合计 [729.93 vs 187.90]",                                               // D3
+		"情况说明 基本支出 = 支出决算表 合计 [1,154.28 vs 1,154.29]",                                              // D4
+		"情况说明 general 增长率 = 增减额 / (本年 − 增减额) [9.92 vs 11.01]",                                      // D4
+		"情况说明 general:completion = general / general:initial_budget [145.71 vs 124.14]",            // D4
+		"情况说明 general:221:share = general:221 / general [1.18 vs 1.19]",                            // D4
+		"情况说明 绩效自评项目预算金额 = Σ 所列项目预算数 [5,290.51 vs 5,301.87]",                                       // D4
+		"情况说明 平均得分 = 所列项目得分的平均数 [95.50 vs 95.60]",                                                  // D4
 	}
 	slices.Sort(failed)
 	slices.Sort(want)
@@ -192,13 +199,20 @@ func TestPublishedAgainstBooks(t *testing.T) {
 	compared := 0
 	for _, r := range checks.Compare(published, checks.FromStatements(sts)) {
 		compared++
-		if r.Status != checks.Pass {
+		if r.Status == checks.Fail {
 			got = append(got, r.Check+" ["+r.Left+" vs "+r.Right+"]")
 		}
 	}
-	_, devs, err := golden.Table("deviations")
+	_, all, err := golden.Table("deviations")
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Deviations the books can show (those of figures the ledger holds).
+	var devs [][]string
+	for _, d := range all {
+		if !strings.HasPrefix(d[5], "(") {
+			devs = append(devs, d)
+		}
 	}
 	if compared < 300 {
 		t.Errorf("only %d cells compared", compared)

@@ -76,6 +76,7 @@ func Run(r Report) []Result {
 	c.threePublic()
 	c.balanceSheet()
 	c.runningCosts()
+	c.narrative()
 	return c.results
 }
 
