@@ -254,3 +254,54 @@ func normPair(g string) string {
 	a, b, _ := strings.Cut(strings.TrimSuffix(g[i+1:], "]"), " vs ")
 	return g[:i] + "[" + norm(a) + " vs " + norm(b) + "]"
 }
+
+// TestCarryForward: rule 12 compares next year's opening balances with this
+// year's closing ones, in all and by fiscal fund.
+func TestCarryForward(t *testing.T) {
+	ev := func(id string, y int, b events.Body) events.Event {
+		return events.Event{ID: id, Ledger: "l", Unit: "本级", FiscalYear: y, Date: events.NewDate(y, 1, 1), Source: "s", Voucher: "v", Body: b}
+	}
+	base := []events.Event{
+		ev("a", 2020, events.Appropriation{Fund: events.FundGeneralBudget, Functional: "2019999", Amount: 100_00}),
+		ev("x", 2020, events.Expenditure{Functional: "2019999", Economic: "30201", ExpenditureKind: events.ExpenditureBasic, Fund: events.FundGeneralBudget, Amount: 30_00}),
+	}
+	run := func(opening events.Amount) []checks.Result {
+		evs := append(slices.Clone(base), ev("o", 2021, events.OpeningBalance{Fund: events.FundGeneralBudget, Amount: opening}))
+		sts := map[string]*projections.Statement{}
+		for _, y := range []int{2020, 2021} {
+			for _, name := range []string{"income-expenditure", "fiscal-summary"} {
+				spec, _ := projections.SpecByName(name)
+				st, err := spec.Fold(slices.Values(evs), projections.Filter{Ledger: "l", FiscalYear: y}, events.DefaultCatalog())
+				if err != nil {
+					t.Fatal(err)
+				}
+				key := name
+				if y == 2021 {
+					key = checks.NextYear + name
+				}
+				sts[key] = st
+			}
+		}
+		var out []checks.Result
+		for _, r := range checks.Run(checks.FromStatements(sts)) {
+			if r.Rule == "12" {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	for _, r := range run(70_00) {
+		if r.Status != checks.Pass {
+			t.Errorf("carried forward exactly: %+v", r)
+		}
+	}
+	failed := 0
+	for _, r := range run(70_01) {
+		if r.Status == checks.Fail {
+			failed++
+		}
+	}
+	if failed != 2 { // in all, and 一般公共预算
+		t.Errorf("one 分 too much carried forward: %d rules fail, want 2", failed)
+	}
+}

@@ -77,6 +77,7 @@ func Run(r Report) []Result {
 	c.balanceSheet()
 	c.runningCosts()
 	c.narrative()
+	c.carryForward()
 	return c.results
 }
 

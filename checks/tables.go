@@ -369,3 +369,26 @@ func (c *checker) runningCosts() {
 		}
 	}
 }
+
+// NextYear is the prefix of the tables of the following fiscal year in a
+// Report, which rule 12 compares with this year's.
+const NextYear = "next:"
+
+// carryForward: rule 12, next year's 年初结转和结余 is this year's 年末结转和
+// 结余, in all and (财政拨款) by fund. Adjustments of earlier years (以前年度
+// 调整) are not recognised yet, so any difference is reported.
+func (c *checker) carryForward() {
+	t1, n1 := c.r.Tables["income-expenditure"], c.r.Tables[NextYear+"income-expenditure"]
+	if t1 == nil || n1 == nil {
+		return
+	}
+	c.compare("12", "下年度 年初结转和结余 = 本年度 年末结转和结余", c.must(n1, "收入", "年初结转和结余", 0, 0), c.must(t1, "支出", "年末结转和结余", 0, 0))
+	t4, n4 := c.r.Tables["fiscal-summary"], c.r.Tables[NextYear+"fiscal-summary"]
+	if t4 == nil || n4 == nil {
+		return
+	}
+	for i, fund := range fundNames {
+		c.compare("12", "下年度 年初财政拨款结转和结余 "+fund+" = 本年度 年末财政拨款结转和结余",
+			c.must(n4, "收入", fund, 1, 0), c.must(t4, "支出", "年末财政拨款结转和结余", 0, i+1))
+	}
+}

@@ -339,6 +339,20 @@ func (h *Handler) checks(w http.ResponseWriter, r *http.Request) {
 		}
 		sts[spec.Name] = st
 	}
+	// Rule 12 needs the next year, when the ledger already holds it.
+	next := f
+	next.FiscalYear, next.AsOf = f.FiscalYear+1, 0
+	if slices.ContainsFunc(evs, func(e events.Event) bool { return next.Match(&e) }) {
+		for _, name := range []string{"income-expenditure", "fiscal-summary"} {
+			spec, _ := projections.SpecByName(name)
+			st, err := spec.Fold(slices.Values(evs), next, h.cat)
+			if err != nil {
+				h.fail(w, r, err)
+				return
+			}
+			sts[checks.NextYear+name] = st
+		}
+	}
 	results := checks.Run(checks.FromStatements(sts))
 	failed := 0
 	for _, res := range results {
