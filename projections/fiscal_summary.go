@@ -51,18 +51,7 @@ func FoldFiscalSummary(evs Events, f Filter, _ *events.Catalog) (*Statement, err
 		}
 	}
 	// byFund returns the four columns (合计 and the three funds).
-	byFund := func(v [3]int64) ([]events.Amount, error) {
-		out := make([]events.Amount, 4)
-		var sum int64
-		for i, a := range v {
-			if err := add(&sum, a); err != nil {
-				return nil, err
-			}
-			out[i+1] = events.Amount(a)
-		}
-		out[0] = events.Amount(sum)
-		return out, nil
-	}
+	byFund := func(v [3]int64) ([]events.Amount, error) { return totalFirst(v[:]) }
 	var spent, closing, grand [3]int64
 	for _, l := range lines {
 		for fund, a := range l {

@@ -36,18 +36,21 @@ func (t *functionalTable) add(e *events.Event, item string, col int, amount even
 // rows renders the table with 合计 (the sum of every column) first; names
 // come from the catalog.
 func (t *functionalTable) rows(cat *events.Catalog) ([]Row, error) {
-	return t.rowsWith(cat, func(_ string, v []int64) ([]events.Amount, error) {
-		out := make([]events.Amount, len(v)+1)
-		var sum int64
-		for i, a := range v {
-			if err := add(&sum, a); err != nil {
-				return nil, err
-			}
-			out[i+1] = events.Amount(a)
+	return t.rowsWith(cat, func(_ string, v []int64) ([]events.Amount, error) { return totalFirst(v) })
+}
+
+// totalFirst returns the columns v preceded by their sum (合计).
+func totalFirst(v []int64) ([]events.Amount, error) {
+	out := make([]events.Amount, len(v)+1)
+	var sum int64
+	for i, a := range v {
+		if err := add(&sum, a); err != nil {
+			return nil, err
 		}
-		out[0] = events.Amount(sum)
-		return out, nil
-	})
+		out[i+1] = events.Amount(a)
+	}
+	out[0] = events.Amount(sum)
+	return out, nil
 }
 
 // rowsWith renders the table, each row's printed columns derived from its
