@@ -48,6 +48,9 @@ const (
 	// An opening balance with its 功能分类: the fields of tagOpeningBalance,
 	// then the code. Without a code it keeps tag 4.
 	tagOpeningFunctional = 14
+	// An asset change with a unit price: the fields of tagAssetChanged, then
+	// the price. Without one it keeps tag 10.
+	tagAssetUnitPrice = 15
 )
 
 // AppendBinary appends the binary form of e to b.
@@ -96,9 +99,16 @@ func (e *Event) AppendBinary(b []byte) ([]byte, error) {
 		b = append(b, byte(x.Fund))
 		b = binary.AppendVarint(b, int64(x.Amount))
 	case AssetChanged:
-		b = append(b, tagAssetChanged, byte(x.Class), boolByte(x.Decrease))
+		tag := byte(tagAssetChanged)
+		if x.UnitPrice != 0 {
+			tag = tagAssetUnitPrice
+		}
+		b = append(b, tag, byte(x.Class), boolByte(x.Decrease))
 		b = binary.AppendVarint(b, x.Quantity)
 		b = binary.AppendVarint(b, int64(x.Amount))
+		if x.UnitPrice != 0 {
+			b = binary.AppendVarint(b, int64(x.UnitPrice))
+		}
 	case LiabilityChanged:
 		b = append(b, tagLiabilityChanged, boolByte(x.Decrease))
 		b = binary.AppendVarint(b, int64(x.Amount))
@@ -188,10 +198,16 @@ func (e *Event) UnmarshalBinary(data []byte) error {
 		out.Body = x
 	case tagUnitRegistered:
 		out.Body = UnitRegistered{Name: d.string(), Department: d.string(), UnitType: UnitType(d.byte())}
-	case tagAssetChanged:
+	case tagAssetChanged, tagAssetUnitPrice:
 		x := AssetChanged{Class: AssetClass(d.byte()), Decrease: d.bool()}
 		x.Quantity = d.varint()
 		x.Amount = Amount(d.varint())
+		if tag == tagAssetUnitPrice {
+			x.UnitPrice = Amount(d.varint())
+			if x.UnitPrice == 0 && d.err == nil {
+				d.err = errNonCanonical
+			}
+		}
 		out.Body = x
 	case tagLiabilityChanged:
 		x := LiabilityChanged{Decrease: d.bool()}

@@ -214,7 +214,11 @@ type AssetChanged struct {
 	// Quantity is the number of items (台/套/辆) or, for buildings, square
 	// metres; optional (0).
 	Quantity int64
-	Amount   Amount
+	// UnitPrice is the price of one item, for equipment: the table counts
+	// items of 50 万元 (通用设备) or 100 万元 (专用设备) and more on lines of
+	// their own. Optional; without it the average of the event is used.
+	UnitPrice Amount
+	Amount    Amount
 }
 
 // LiabilityChanged records an increase or a decrease of liabilities (负债).

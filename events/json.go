@@ -52,10 +52,11 @@ type jsonPerformance struct {
 }
 
 type jsonAsset struct {
-	Class    string     `json:"class"`
-	Change   string     `json:"change"`
-	Quantity int64      `json:"quantity,omitempty"`
-	Amount   jsonAmount `json:"amount"`
+	Class     string     `json:"class"`
+	Change    string     `json:"change"`
+	Quantity  int64      `json:"quantity,omitempty"`
+	UnitPrice jsonAmount `json:"unit_price,omitempty"`
+	Amount    jsonAmount `json:"amount"`
 }
 
 type jsonLiability struct {
@@ -222,8 +223,13 @@ func DecodeJSON(data []byte) (Event, error) {
 			cerr = enumError("asset_changed.class", b.Class, enumChoices(assetClassNames, AssetClasses))
 		}
 		dec, derr := parseChangeField("asset_changed.change", b.Change)
+		var price Amount
+		var perr error
+		if b.UnitPrice != "" {
+			price, perr = ParseAmount("asset_changed.unit_price", string(b.UnitPrice))
+		}
 		a, aerr := ParseAmount("asset_changed.amount", string(b.Amount))
-		add(AssetChanged{Class: c, Decrease: dec, Quantity: b.Quantity, Amount: a}, errors.Join(cerr, derr, aerr))
+		add(AssetChanged{Class: c, Decrease: dec, Quantity: b.Quantity, UnitPrice: price, Amount: a}, errors.Join(cerr, derr, perr, aerr))
 	}
 	if b := j.LiabilityChanged; b != nil {
 		dec, derr := parseChangeField("liability_changed.change", b.Change)
@@ -473,6 +479,9 @@ func (e Event) MarshalJSON() ([]byte, error) {
 		j.UnitRegistered = &jsonUnit{Name: b.Name, Department: b.Department, Type: b.UnitType.String()}
 	case AssetChanged:
 		j.AssetChanged = &jsonAsset{Class: b.Class.String(), Change: changeString(b.Decrease), Quantity: b.Quantity, Amount: jsonAmount(b.Amount.String())}
+		if b.UnitPrice != 0 {
+			j.AssetChanged.UnitPrice = jsonAmount(b.UnitPrice.String())
+		}
 	case ProcurementContracted:
 		j.Procurement = &jsonProcurement{Category: b.Category.String(), Supplier: b.Supplier.String(), Amount: jsonAmount(b.Amount.String())}
 		if b.Reserved != EnterpriseNone {

@@ -326,6 +326,18 @@ func (b AssetChanged) validate(*Catalog) error {
 	if b.Quantity < 0 || b.Quantity > 1_000_000_000 {
 		return invalid(CodeInvalidField, "asset_changed.quantity", strconv.FormatInt(b.Quantity, 10), "a quantity from 0 to 1000000000")
 	}
+	if b.UnitPrice != 0 {
+		if b.Class != AssetGeneralEquipment && b.Class != AssetSpecialEquipment {
+			return invalid(CodeInvalidField, "asset_changed.unit_price", b.UnitPrice.String(), "a unit price only for 通用设备 and 专用设备")
+		}
+		if err := checkAmount("asset_changed.unit_price", b.UnitPrice); err != nil {
+			return err
+		}
+		if b.Quantity == 0 || b.UnitPrice*Amount(b.Quantity) > b.Amount {
+			return invalid(CodeInvalidField, "asset_changed.unit_price", b.UnitPrice.String(),
+				"a unit price with a quantity, no more than amount / quantity allows")
+		}
+	}
 	if b.Quantity != 0 && !b.Class.Counted() {
 		return invalid(CodeInvalidField, "asset_changed.quantity", strconv.FormatInt(b.Quantity, 10),
 			"no quantity for "+b.Class.Name()+": only 房屋, 通用设备, 车辆 and 专用设备 are counted")

@@ -39,15 +39,19 @@ func (p position) add(key string, value, qty int64) error {
 
 // assetKeys lists the layout lines an asset change counts on: its own, and
 // the lines that contain it (vehicles are 通用设备; dear equipment has a line
-// of its own too).
+// of its own too: by the event's unit price, or, without one, its average).
 func assetKeys(b events.AssetChanged) []string {
 	keys := []string{b.Class.String()}
+	price := b.UnitPrice
+	if price == 0 && b.Quantity > 0 {
+		price = b.Amount / events.Amount(b.Quantity)
+	}
 	switch {
 	case b.Class.Vehicle():
 		keys = append(keys, "vehicles", "general_equipment")
-	case b.Class == events.AssetGeneralEquipment && b.Quantity > 0 && b.Amount >= generalEquipmentThreshold*events.Amount(b.Quantity):
+	case b.Class == events.AssetGeneralEquipment && b.Quantity > 0 && price >= generalEquipmentThreshold:
 		keys = append(keys, "general_equipment_over_500k")
-	case b.Class == events.AssetSpecialEquipment && b.Quantity > 0 && b.Amount >= specialEquipmentThreshold*events.Amount(b.Quantity):
+	case b.Class == events.AssetSpecialEquipment && b.Quantity > 0 && price >= specialEquipmentThreshold:
 		keys = append(keys, "special_equipment_over_1m")
 	}
 	return keys

@@ -297,3 +297,46 @@ func TestNotesPriorYear(t *testing.T) {
 		}
 	}
 }
+
+// TestBalanceSheetLines: vehicles count as 通用设备 and on their own lines,
+// dear equipment on the 50万/100万 lines, decreases and depreciation
+// subtract, and the totals follow the official formulas.
+func TestBalanceSheetLines(t *testing.T) {
+	ev := func(id string, date events.Date, b events.AssetChanged) events.Event {
+		return events.Event{ID: id, Ledger: "l", Unit: "本级", FiscalYear: date.Year(), Date: date, Source: "s", Voucher: "v", Body: b}
+	}
+	d19, d20 := events.NewDate(2019, 12, 31), events.NewDate(2020, 6, 30)
+	evs := []events.Event{
+		ev("car", d19, events.AssetChanged{Class: events.AssetVehicleOfficial, Quantity: 2, Amount: 400_000_00}),
+		ev("srv", d20, events.AssetChanged{Class: events.AssetGeneralEquipment, Quantity: 1, UnitPrice: 600_000_00, Amount: 600_000_00}),
+		ev("pcs", d20, events.AssetChanged{Class: events.AssetGeneralEquipment, Quantity: 10, Amount: 50_000_00}),
+		ev("mri", d20, events.AssetChanged{Class: events.AssetSpecialEquipment, Quantity: 1, Amount: 2_000_000_00}),
+		ev("old", d20, events.AssetChanged{Class: events.AssetVehicleOfficial, Decrease: true, Quantity: 1, Amount: 150_000_00}),
+		ev("dep", d20, events.AssetChanged{Class: events.AssetDepreciation, Amount: 100_000_00}),
+	}
+	st, err := projections.FoldBalanceSheet(slices.Values(evs), projections.Filter{Ledger: "l", FiscalYear: 2020}, events.DefaultCatalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][2]events.Amount{
+		"general_equipment":           {400_000_00, 900_000_00},
+		"vehicles":                    {400_000_00, 250_000_00},
+		"vehicle_official":            {400_000_00, 250_000_00},
+		"general_equipment_over_500k": {0, 600_000_00},
+		"special_equipment":           {0, 2_000_000_00},
+		"special_equipment_over_1m":   {0, 2_000_000_00},
+		"fixed":                       {400_000_00, 2_900_000_00},
+		"depreciation":                {0, 100_000_00},
+		"total_assets":                {400_000_00, 2_800_000_00},
+		"net_assets":                  {400_000_00, 2_800_000_00},
+	}
+	wantQty := map[string][2]int64{"general_equipment": {2, 12}, "vehicles": {2, 1}, "general_equipment_over_500k": {0, 1}, "special_equipment_over_1m": {0, 1}}
+	for _, r := range st.Rows {
+		if w, ok := want[r.Key]; ok && (r.Amounts[0] != w[0] || r.Amounts[1] != w[1]) {
+			t.Errorf("%s %s: %v, want %v", r.Key, r.Name, r.Amounts, w)
+		}
+		if w, ok := wantQty[r.Key]; ok && (len(r.Quantities) != 2 || r.Quantities[0] != w[0] || r.Quantities[1] != w[1]) {
+			t.Errorf("%s quantities %v, want %v", r.Key, r.Quantities, w)
+		}
+	}
+}

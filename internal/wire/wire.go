@@ -137,8 +137,12 @@ func decodeBody(m *pb.Event) (events.Body, error) {
 		c, err := decodeEnum("asset_changed.class", int32(x.GetClass()), events.AssetClasses,
 			func(c events.AssetClass) string { return pb.AssetClass(c).String() })
 		d.keep(err)
-		return events.AssetChanged{Class: c, Decrease: x.GetDecrease(), Quantity: x.GetQuantity(),
-			Amount: d.amount("asset_changed.amount", x.GetAmount())}, d.err
+		body := events.AssetChanged{Class: c, Decrease: x.GetDecrease(), Quantity: x.GetQuantity(),
+			Amount: d.amount("asset_changed.amount", x.GetAmount())}
+		if x.GetUnitPrice() != "" {
+			body.UnitPrice = d.amount("asset_changed.unit_price", x.GetUnitPrice())
+		}
+		return body, d.err
 	case *pb.Event_LiabilityChanged:
 		x := b.LiabilityChanged
 		d.known("liability_changed", "LiabilityChanged", x)
@@ -343,6 +347,7 @@ func EncodeEvent(e events.Event) ([]byte, error) {
 	case events.AssetChanged:
 		m.Body = &pb.Event_AssetChanged{AssetChanged: &pb.AssetChanged{
 			Class: pb.AssetClass(b.Class), Decrease: b.Decrease, Quantity: b.Quantity, Amount: b.Amount.String(),
+			UnitPrice: unitPrice(b.UnitPrice),
 		}}
 	case events.LiabilityChanged:
 		m.Body = &pb.Event_LiabilityChanged{LiabilityChanged: &pb.LiabilityChanged{Decrease: b.Decrease, Amount: b.Amount.String()}}
@@ -442,4 +447,11 @@ func DecodeOutcome(data []byte) (ledger.Outcome, error) {
 		o.RecordedAt = m.RecordedAt.AsTime()
 	}
 	return o, nil
+}
+
+func unitPrice(a events.Amount) string {
+	if a == 0 {
+		return ""
+	}
+	return a.String()
 }

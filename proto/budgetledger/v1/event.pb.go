@@ -1669,7 +1669,9 @@ type AssetChanged struct {
 	// Items (台/套/辆), or square metres for buildings; optional.
 	Quantity int64 `protobuf:"varint,3,opt,name=quantity,proto3" json:"quantity,omitempty"`
 	// Decimal 元, at most 2 places, greater than zero.
-	Amount        string `protobuf:"bytes,4,opt,name=amount,proto3" json:"amount,omitempty"`
+	Amount string `protobuf:"bytes,4,opt,name=amount,proto3" json:"amount,omitempty"`
+	// For 通用设备 and 专用设备: the price of one item, decimal 元; optional.
+	UnitPrice     string `protobuf:"bytes,5,opt,name=unit_price,json=unitPrice,proto3" json:"unit_price,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1728,6 +1730,13 @@ func (x *AssetChanged) GetQuantity() int64 {
 func (x *AssetChanged) GetAmount() string {
 	if x != nil {
 		return x.Amount
+	}
+	return ""
+}
+
+func (x *AssetChanged) GetUnitPrice() string {
+	if x != nil {
+		return x.UnitPrice
 	}
 	return ""
 }
@@ -2149,12 +2158,14 @@ const file_budgetledger_v1_event_proto_rawDesc = "" +
 	"\n" +
 	"department\x18\x02 \x01(\tR\n" +
 	"department\x12-\n" +
-	"\x04type\x18\x03 \x01(\x0e2\x19.budgetledger.v1.UnitTypeR\x04type\"\x91\x01\n" +
+	"\x04type\x18\x03 \x01(\x0e2\x19.budgetledger.v1.UnitTypeR\x04type\"\xb0\x01\n" +
 	"\fAssetChanged\x121\n" +
 	"\x05class\x18\x01 \x01(\x0e2\x1b.budgetledger.v1.AssetClassR\x05class\x12\x1a\n" +
 	"\bdecrease\x18\x02 \x01(\bR\bdecrease\x12\x1a\n" +
 	"\bquantity\x18\x03 \x01(\x03R\bquantity\x12\x16\n" +
-	"\x06amount\x18\x04 \x01(\tR\x06amount\"F\n" +
+	"\x06amount\x18\x04 \x01(\tR\x06amount\x12\x1d\n" +
+	"\n" +
+	"unit_price\x18\x05 \x01(\tR\tunitPrice\"F\n" +
 	"\x10LiabilityChanged\x12\x1a\n" +
 	"\bdecrease\x18\x01 \x01(\bR\bdecrease\x12\x16\n" +
 	"\x06amount\x18\x02 \x01(\tR\x06amount\"\xe3\x01\n" +
