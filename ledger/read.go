@@ -110,9 +110,31 @@ func (l *Log) Scan(ctx context.Context, ledgerName string, after uint64, fn func
 // Events returns the events of a ledger in sequence order, for folds that
 // take an iterator. Errors end the iteration and are reported through errp.
 func (l *Log) Events(ctx context.Context, ledgerName string, errp *error) func(yield func(events.Event) bool) {
+	return l.EventsKnownAt(ctx, ledgerName, KnownAt{}, errp)
+}
+
+// KnownAt bounds what the log knew: the events recorded up to a sequence,
+// or up to a moment. The zero value is everything.
+type KnownAt struct {
+	Seq  uint64    // the last sequence known; 0: no bound
+	Time time.Time // the last recorded time known; zero: no bound
+}
+
+// Bounded reports whether k limits anything.
+func (k KnownAt) Bounded() bool { return k.Seq != 0 || !k.Time.IsZero() }
+
+// EventsKnownAt is Events limited to what the log knew at k: it stops at the
+// first record after k's sequence or recorded after k's time (recorded
+// times never decrease in a ledger, so nothing later is missed). This is how
+// a statement is answered "as known at" an earlier moment: an event
+// published late is invisible to a question asked before it arrived.
+func (l *Log) EventsKnownAt(ctx context.Context, ledgerName string, k KnownAt, errp *error) func(yield func(events.Event) bool) {
 	return func(yield func(events.Event) bool) {
 		stop := fmt.Errorf("stop")
 		err := l.Scan(ctx, ledgerName, 0, func(r Record) error {
+			if (k.Seq != 0 && r.Seq > k.Seq) || (!k.Time.IsZero() && r.RecordedAt.After(k.Time)) {
+				return stop
+			}
 			if !yield(r.Event) {
 				return stop
 			}

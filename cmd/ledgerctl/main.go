@@ -40,7 +40,7 @@ import (
 
 const usage = `usage:
   ledgerctl publish [-nats URL] [-ledger L] [-wait D] FILE.jsonl
-  ledgerctl report STATEMENT -ledger L -year Y [-as-of YYYY-MM-DD] [-unit U] [-format text|csv|json] [-server URL]
+  ledgerctl report STATEMENT -ledger L -year Y [-as-of YYYY-MM-DD] [-known-at TIME|SEQ] [-unit U] [-format text|csv|json] [-server URL]
       STATEMENT: income-expenditure, income, expenditure, fiscal-summary,
                  general-budget-expenditure, basic-expenditure, three-public,
                  government-fund, state-capital, balance-sheet, notes
@@ -204,6 +204,7 @@ func cmdReport(ctx context.Context, args []string, stdout io.Writer) error {
 	year := fs.Int("year", 0, "fiscal year")
 	asOf := fs.String("as-of", "", "last effective date counted (default: the year's end)")
 	unit := fs.String("unit", "", "one budget unit (default: all units consolidated)")
+	knownAt := fs.String("known-at", "", "as the books stood at this moment (RFC 3339) or log sequence")
 	format := fs.String("format", "text", "text, csv or json")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -220,6 +221,9 @@ func cmdReport(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if *unit != "" {
 		q.Set("unit", *unit)
+	}
+	if *knownAt != "" {
+		q.Set("known_at", *knownAt)
 	}
 	var doc report.Document
 	path := "/v1/ledgers/" + url.PathEscape(*ledgerName) + "/statements/" + url.PathEscape(statement) + "?" + q.Encode()

@@ -313,11 +313,16 @@ func (h *Handler) checks(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	known, err := knownAt(r, false)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	// One read of the log for every statement.
 	var evs []events.Event
 	var scanErr error
 	units := map[string]bool{}
-	for e := range h.log.Events(r.Context(), f.Ledger, &scanErr) {
+	for e := range h.log.EventsKnownAt(r.Context(), f.Ledger, known, &scanErr) {
 		evs = append(evs, e)
 		units[e.Unit] = true
 	}
@@ -390,6 +395,27 @@ func (h *Handler) statement(w http.ResponseWriter, r *http.Request) {
 	h.serveStatement(w, r, f, f.Ledger, []string{f.Ledger})
 }
 
+// knownAt reads known_at=: a log sequence (a whole number) or a moment
+// (RFC 3339, e.g. 2020-07-15T18:00:00+08:00). A sequence bounds one ledger
+// only, so it is refused for a department.
+func knownAt(r *http.Request, department bool) (ledger.KnownAt, error) {
+	s := r.URL.Query().Get("known_at")
+	if s == "" {
+		return ledger.KnownAt{}, nil
+	}
+	if n, err := strconv.ParseUint(s, 10, 64); err == nil && n > 0 {
+		if department {
+			return ledger.KnownAt{}, badRequest("known_at=%s: a sequence belongs to one ledger; give a moment (RFC 3339) for a department", s)
+		}
+		return ledger.KnownAt{Seq: n}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return ledger.KnownAt{}, badRequest("known_at=%q: expected a log sequence or a moment such as 2020-07-15T18:00:00+08:00", s)
+	}
+	return ledger.KnownAt{Time: t}, nil
+}
+
 func (h *Handler) listDepartments(w http.ResponseWriter, r *http.Request) {
 	type dept struct {
 		Department string   `json:"department"`
@@ -438,13 +464,18 @@ func (h *Handler) serveStatement(w http.ResponseWriter, r *http.Request, f proje
 			return
 		}
 	}
+	known, err := knownAt(r, len(ledgers) != 1 || title != f.Ledger)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	// Note the units seen while folding, so that a mistyped unit= is an
 	// error rather than a statement of zeros.
 	var scanErr error
 	units := map[string]bool{}
 	evs := func(yield func(events.Event) bool) {
 		for _, l := range ledgers {
-			for e := range h.log.Events(r.Context(), l, &scanErr) {
+			for e := range h.log.EventsKnownAt(r.Context(), l, known, &scanErr) {
 				units[e.Unit] = true
 				if !yield(e) {
 					return
@@ -469,11 +500,17 @@ func (h *Handler) serveStatement(w http.ResponseWriter, r *http.Request, f proje
 		return
 	}
 	st.Ledger = title
-	h.writeStatement(w, r, st)
+	h.writeStatement(w, r, st, known)
 }
 
-func (h *Handler) writeStatement(w http.ResponseWriter, r *http.Request, st *projections.Statement) {
+func (h *Handler) writeStatement(w http.ResponseWriter, r *http.Request, st *projections.Statement, known ledger.KnownAt) {
 	doc := report.FromStatement(st)
+	switch {
+	case known.Seq != 0:
+		doc.KnownAt = "seq " + strconv.FormatUint(known.Seq, 10)
+	case !known.Time.IsZero():
+		doc.KnownAt = known.Time.Format(time.RFC3339Nano)
+	}
 	if r.URL.Query().Get("format") == "csv" || strings.Contains(r.Header.Get("Accept"), "text/csv") {
 		name := fmt.Sprintf("%s-%d-%s.csv", st.Ledger, st.FiscalYear, st.AsOf)
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")

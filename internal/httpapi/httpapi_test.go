@@ -183,3 +183,57 @@ func TestDepartmentConsolidates(t *testing.T) {
 		t.Errorf("departments: %d %s", code, body)
 	}
 }
+
+// TestKnownAt: an event published late, dated early, changes the statement
+// as of its date, but not the statement as the books stood before it
+// arrived (known_at= a sequence or a moment).
+func TestKnownAt(t *testing.T) {
+	srv := newServer(t)
+	base := srv.URL + "/v1/ledgers/qingpu-zwb"
+	if code, _, body := do(t, "POST", base+"/events", "application/x-ndjson", budgetledger.SampleLedger, ""); code != 200 {
+		t.Fatalf("POST: %d %.200s", code, body)
+	}
+	n := bytes.Count(budgetledger.SampleLedger, []byte("\n"))
+	var last struct {
+		RecordedAt string `json:"recorded_at"`
+	}
+	_, _, body := do(t, "GET", base+"/events/qp2020-000684", "", nil, "")
+	_ = json.Unmarshal(body, &last)
+	late := `{"id":"late-1","ledger":"qingpu-zwb","unit":"本级","fiscal_year":2020,"date":"2020-03-01","source":"s","voucher":"补-1","expenditure":{"functional":"2019999","economic":"30201","kind":"basic","fund":"general_budget","amount":"10000.00"}}`
+	if code, _, body := do(t, "POST", base+"/events", "application/json", []byte(late), ""); code != 200 || !strings.Contains(string(body), `"accepted"`) {
+		t.Fatalf("POST late: %d %s", code, body)
+	}
+	spent := func(query string) string {
+		t.Helper()
+		var doc struct {
+			KnownAt string `json:"known_at"`
+			Rows    []struct {
+				Key        string
+				AmountYuan string `json:"amount_yuan"`
+			}
+		}
+		code, _, body := do(t, "GET", base+"/statements/income-expenditure?year=2020&as_of=2020-03-31"+query, "", nil, "")
+		if code != 200 || json.Unmarshal(body, &doc) != nil {
+			t.Fatalf("GET %s: %d %.300s", query, code, body)
+		}
+		for _, r := range doc.Rows {
+			if r.Key == "total:expenditure" {
+				return r.AmountYuan + "|" + doc.KnownAt
+			}
+		}
+		return ""
+	}
+	now, before, atTime := spent(""), spent(fmt.Sprintf("&known_at=%d", n)), spent("&known_at="+last.RecordedAt)
+	nowYuan, _, _ := strings.Cut(now, "|")
+	beforeYuan, beforeKnown, _ := strings.Cut(before, "|")
+	atYuan, _, _ := strings.Cut(atTime, "|")
+	if nowYuan == beforeYuan || beforeKnown != fmt.Sprintf("seq %d", n) {
+		t.Errorf("as of 2020-03-31: now %s, known at seq %d %s: the late event must count now and not before", now, n, before)
+	}
+	if atYuan != beforeYuan {
+		t.Errorf("known at %s: %s, want %s", last.RecordedAt, atTime, before)
+	}
+	if code, _, body := do(t, "GET", base+"/statements/income?year=2020&known_at=yesterday", "", nil, ""); code != 400 || !strings.Contains(string(body), "known_at") {
+		t.Errorf("bad known_at: %d %s", code, body)
+	}
+}

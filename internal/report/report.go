@@ -19,11 +19,14 @@ const AmountUnit = "万元"
 
 // Document is a statement as the API returns it.
 type Document struct {
-	Title      string   `json:"title"`
-	Ledger     string   `json:"ledger"`
-	Unit       string   `json:"unit,omitempty"`
-	FiscalYear int      `json:"fiscal_year"`
-	AsOf       string   `json:"as_of"`
+	Title      string `json:"title"`
+	Ledger     string `json:"ledger"`
+	Unit       string `json:"unit,omitempty"`
+	FiscalYear int    `json:"fiscal_year"`
+	AsOf       string `json:"as_of"`
+	// KnownAt is set when the statement shows only what the log knew at a
+	// moment or sequence (known_at=).
+	KnownAt    string   `json:"known_at,omitempty"`
 	AmountUnit string   `json:"amount_unit"`
 	Columns    []string `json:"columns"`
 	// SideColumns gives the columns of a side whose columns differ from
@@ -162,6 +165,9 @@ func WriteText(w io.Writer, d Document) error {
 		unit = d.Unit
 	}
 	fmt.Fprintf(&b, "%s  %d 年度  截至 %s  %s  单位：%s\n", d.Ledger, d.FiscalYear, d.AsOf, unit, d.AmountUnit)
+	if d.KnownAt != "" {
+		fmt.Fprintf(&b, "（按 %s 时账簿所知）\n", d.KnownAt)
+	}
 	codeWidth, nameWidth := 0, 0
 	colWidth := map[string][]int{}
 	for _, r := range d.Rows {
