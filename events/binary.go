@@ -64,7 +64,16 @@ func (e *Event) AppendBinary(b []byte) ([]byte, error) {
 	b = appendString(b, e.Source)
 	b = appendString(b, e.Voucher)
 	b = appendString(b, e.Memo)
-	switch x := e.Body.(type) {
+	b, err := appendBody(b, e.Body)
+	if err != nil {
+		return nil, fmt.Errorf("encode event %s: %w", e.ID, err)
+	}
+	return b, nil
+}
+
+// appendBody appends a body: its tag, then its fields.
+func appendBody(b []byte, body Body) ([]byte, error) {
+	switch x := body.(type) {
 	case Appropriation:
 		b = append(b, tagAppropriation, byte(x.Fund))
 		b = appendString(b, x.Functional)
@@ -144,7 +153,7 @@ func (e *Event) AppendBinary(b []byte) ([]byte, error) {
 		b = append(b, tagSurplusDistribution)
 		b = binary.AppendVarint(b, int64(x.Amount))
 	default:
-		return nil, fmt.Errorf("encode event %s: body %T", e.ID, e.Body)
+		return nil, fmt.Errorf("body %T", body)
 	}
 	return b, nil
 }
@@ -174,75 +183,7 @@ func (e *Event) UnmarshalBinary(data []byte) error {
 	out.Source = d.string()
 	out.Voucher = d.string()
 	out.Memo = d.string()
-	switch tag := d.byte(); tag {
-	case tagAppropriation:
-		out.Body = Appropriation{Fund: Fund(d.byte()), Functional: d.string(), Amount: Amount(d.varint())}
-	case tagOtherIncome:
-		out.Body = OtherIncome{IncomeKind: IncomeKind(d.byte()), Functional: d.string(), Amount: Amount(d.varint())}
-	case tagExpenditure, tagExpenditureReception:
-		x := Expenditure{
-			Functional: d.string(), Economic: d.string(), ExpenditureKind: ExpenditureKind(d.byte()),
-			Project: d.string(), Fund: Fund(d.byte()), Amount: Amount(d.varint()),
-		}
-		if tag == tagExpenditureReception {
-			x.Reception = &Reception{Batches: int(d.varint()), Visitors: int(d.varint()), ForeignVisitors: int(d.varint())}
-		}
-		out.Body = x
-	case tagBudget:
-		x := Budget{Stage: BudgetStage(d.byte()), Decrease: d.bool()}
-		x.Functional, x.Economic = d.string(), d.string()
-		x.ExpenditureKind = ExpenditureKind(d.byte())
-		x.Project = d.string()
-		x.Fund = Fund(d.byte())
-		x.Amount = Amount(d.varint())
-		out.Body = x
-	case tagUnitRegistered:
-		out.Body = UnitRegistered{Name: d.string(), Department: d.string(), UnitType: UnitType(d.byte())}
-	case tagAssetChanged, tagAssetUnitPrice:
-		x := AssetChanged{Class: AssetClass(d.byte()), Decrease: d.bool()}
-		x.Quantity = d.varint()
-		x.Amount = Amount(d.varint())
-		if tag == tagAssetUnitPrice {
-			x.UnitPrice = Amount(d.varint())
-			if x.UnitPrice == 0 && d.err == nil {
-				d.err = errNonCanonical
-			}
-		}
-		out.Body = x
-	case tagLiabilityChanged:
-		x := LiabilityChanged{Decrease: d.bool()}
-		x.Amount = Amount(d.varint())
-		out.Body = x
-	case tagProcurement:
-		x := ProcurementContracted{Category: ProcurementCategory(d.byte()), Reserved: Enterprise(d.byte()), Supplier: Enterprise(d.byte())}
-		x.Amount = Amount(d.varint())
-		out.Body = x
-	case tagPerformance:
-		x := PerformanceEvaluated{Project: d.string()}
-		x.Score = int(d.varint())
-		x.Grade = Grade(d.byte())
-		x.ProblemsFound = int(d.varint())
-		x.ProblemsFixed = int(d.varint())
-		out.Body = x
-	case tagOpeningBalance:
-		out.Body = OpeningBalance{Fund: Fund(d.byte()), Amount: Amount(d.varint())}
-	case tagOpeningFunctional:
-		x := OpeningBalance{Fund: Fund(d.byte())}
-		x.Amount = Amount(d.varint())
-		x.Functional = d.string()
-		if x.Functional == "" && d.err == nil {
-			d.err = errNonCanonical
-		}
-		out.Body = x
-	case tagNonFiscalSurplusUsed:
-		out.Body = NonFiscalSurplusUsed{Amount: Amount(d.varint())}
-	case tagSurplusDistribution:
-		out.Body = SurplusDistribution{Amount: Amount(d.varint())}
-	default:
-		if d.err == nil {
-			d.err = fmt.Errorf("decode event: unknown body tag %d", tag)
-		}
-	}
+	out.Body = d.body()
 	if d.err != nil {
 		return fmt.Errorf("decode event: %w", d.err)
 	}
@@ -258,6 +199,80 @@ func boolByte(v bool) byte {
 		return 1
 	}
 	return 0
+}
+
+// body reads a body: its tag, then its fields.
+func (d *decoder) body() Body {
+	switch tag := d.byte(); tag {
+	case tagAppropriation:
+		return Appropriation{Fund: Fund(d.byte()), Functional: d.string(), Amount: Amount(d.varint())}
+	case tagOtherIncome:
+		return OtherIncome{IncomeKind: IncomeKind(d.byte()), Functional: d.string(), Amount: Amount(d.varint())}
+	case tagExpenditure, tagExpenditureReception:
+		x := Expenditure{
+			Functional: d.string(), Economic: d.string(), ExpenditureKind: ExpenditureKind(d.byte()),
+			Project: d.string(), Fund: Fund(d.byte()), Amount: Amount(d.varint()),
+		}
+		if tag == tagExpenditureReception {
+			x.Reception = &Reception{Batches: int(d.varint()), Visitors: int(d.varint()), ForeignVisitors: int(d.varint())}
+		}
+		return x
+	case tagBudget:
+		x := Budget{Stage: BudgetStage(d.byte()), Decrease: d.bool()}
+		x.Functional, x.Economic = d.string(), d.string()
+		x.ExpenditureKind = ExpenditureKind(d.byte())
+		x.Project = d.string()
+		x.Fund = Fund(d.byte())
+		x.Amount = Amount(d.varint())
+		return x
+	case tagUnitRegistered:
+		return UnitRegistered{Name: d.string(), Department: d.string(), UnitType: UnitType(d.byte())}
+	case tagAssetChanged, tagAssetUnitPrice:
+		x := AssetChanged{Class: AssetClass(d.byte()), Decrease: d.bool()}
+		x.Quantity = d.varint()
+		x.Amount = Amount(d.varint())
+		if tag == tagAssetUnitPrice {
+			x.UnitPrice = Amount(d.varint())
+			if x.UnitPrice == 0 && d.err == nil {
+				d.err = errNonCanonical
+			}
+		}
+		return x
+	case tagLiabilityChanged:
+		x := LiabilityChanged{Decrease: d.bool()}
+		x.Amount = Amount(d.varint())
+		return x
+	case tagProcurement:
+		x := ProcurementContracted{Category: ProcurementCategory(d.byte()), Reserved: Enterprise(d.byte()), Supplier: Enterprise(d.byte())}
+		x.Amount = Amount(d.varint())
+		return x
+	case tagPerformance:
+		x := PerformanceEvaluated{Project: d.string()}
+		x.Score = int(d.varint())
+		x.Grade = Grade(d.byte())
+		x.ProblemsFound = int(d.varint())
+		x.ProblemsFixed = int(d.varint())
+		return x
+	case tagOpeningBalance:
+		return OpeningBalance{Fund: Fund(d.byte()), Amount: Amount(d.varint())}
+	case tagOpeningFunctional:
+		x := OpeningBalance{Fund: Fund(d.byte())}
+		x.Amount = Amount(d.varint())
+		x.Functional = d.string()
+		if x.Functional == "" && d.err == nil {
+			d.err = errNonCanonical
+		}
+		return x
+	case tagNonFiscalSurplusUsed:
+		return NonFiscalSurplusUsed{Amount: Amount(d.varint())}
+	case tagSurplusDistribution:
+		return SurplusDistribution{Amount: Amount(d.varint())}
+	default:
+		if d.err == nil {
+			d.err = fmt.Errorf("decode event: unknown body tag %d", tag)
+		}
+	}
+	return nil
 }
 
 func appendString(b []byte, s string) []byte {
