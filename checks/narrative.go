@@ -59,10 +59,14 @@ func (c *checker) narrative() {
 	restate("three_public:economic:30217:actual", "公务接待费决算", "three-public", "", "公务接待费", 0, 1)
 	if t := c.r.Tables["general-budget-expenditure"]; t != nil {
 		for _, r := range t.Rows {
-			if len(r.Code) == 3 {
-				if v, ok := get("general:" + r.Code); ok {
-					c.same("情况说明 "+r.Name+"（类） = 一般公共预算财政拨款支出决算表 "+r.Code, v, cellOf(t, r, 0))
-				}
+			if len(r.Code) != 3 {
+				continue
+			}
+			if v, ok := get("general:" + r.Code); ok {
+				c.same("情况说明 "+r.Name+"（类） = 一般公共预算财政拨款支出决算表 "+r.Code, v, cellOf(t, r, 0))
+			}
+			if v, ok := get("general:initial_budget:" + r.Code + ":actual"); ok {
+				c.same("情况说明 "+r.Name+"（类）支出决算 = 一般公共预算财政拨款支出决算表 "+r.Code, v, cellOf(t, r, 0))
 			}
 		}
 	}
@@ -98,7 +102,9 @@ func (c *checker) narrative() {
 		}
 		p, ok1 := get(part)
 		w, ok2 := get(whole)
-		if !ok1 || !ok2 || w.cents == 0 {
+		if !ok1 || !ok2 {
+			c.results = append(c.results, Result{Rule: "narrative", Check: "情况说明 " + k, Status: Skipped,
+				Note: "the narrative does not print " + part + " and " + whole})
 			continue
 		}
 		q, _ := get(k)
@@ -122,15 +128,26 @@ func (c *checker) same(check string, narrative, table side) {
 // growth checks key:growth = key:change / (key − key:change), the prior
 // year's figure being what the narrative's own change implies.
 func (c *checker) growth(n *Table, keys map[string]Row, key string) {
-	cur, ok1 := keys[key]
+	current := key
+	if key == "three_public" {
+		current = "three_public:total:actual" // the "三公" change is of its 决算数
+	}
+	cur, ok1 := keys[current]
 	chg, ok2 := keys[key+":change"]
 	g, ok3 := keys[key+":growth"]
 	if !ok1 || !ok2 || !ok3 {
+		c.results = append(c.results, Result{Rule: "narrative", Check: "情况说明 " + key + " 增长率", Status: Skipped,
+			Note: "the narrative does not print both this year's figure and the change"})
 		return
 	}
 	change := cellOf(n, chg, 0)
+	// The prior year, printed or implied by this year less the change: an
+	// implied figure carries the rounding of both.
 	prior := cellOf(n, cur, 0).minus(change)
-	c.ratio("情况说明 "+key+" 增长率 = 增减额 / (本年 − 增减额)", cellOf(n, g, 0), change, prior)
+	if p, ok := keys[key+":prior"]; ok {
+		prior = cellOf(n, p, 0)
+	}
+	c.ratio("情况说明 "+key+" 增长率 = 增减额 / 上年数", cellOf(n, g, 0), change, prior)
 }
 
 // ratio records that the printed percentage q is part/whole: pass when it
@@ -138,14 +155,27 @@ func (c *checker) growth(n *Table, keys map[string]Row, key string) {
 // amounts the printed figures could stand for (each ±0.005) give it; else
 // fail. Percentages are in hundredths of a percent, amounts in cents.
 func (c *checker) ratio(check string, q, part, whole side) {
-	exact := roundDiv(part.cents*10000, whole.cents)
-	lo := roundDiv((2*part.cents-1)*10000, 2*whole.cents+1)
-	hi := roundDiv((2*part.cents+1)*10000, 2*whole.cents-1)
-	if lo > hi {
-		lo, hi = hi, lo
+	res := Result{Rule: "narrative", Check: check, Left: formatCents(q.cents), Cells: 1 + part.cells + whole.cells}
+	// Each printed cell stands for an amount within half a cent of it:
+	// the part and the whole within half a cent per cell they add up.
+	pt, wt := int64(part.cells), int64(whole.cells)
+	if whole.cents-wt <= 0 && whole.cents+wt >= 0 {
+		// The whole could be zero: any percentage is possible.
+		res.Status, res.Note = Skipped, "the base could be zero"
+		c.results = append(c.results, res)
+		return
 	}
-	res := Result{Rule: "narrative", Check: check, Left: formatCents(q.cents), Right: formatCents(exact),
-		Diff: formatCents(q.cents - exact), Cells: 3}
+	exact := roundDiv(part.cents*10000, whole.cents)
+	// The extremes of (part ± pt/2) / (whole ± wt/2), in hundredths of a
+	// percent, over the four corners.
+	lo, hi := int64(1<<62), int64(-1<<62)
+	for _, p := range []int64{2*part.cents - pt, 2*part.cents + pt} {
+		for _, w := range []int64{2*whole.cents - wt, 2*whole.cents + wt} {
+			v := roundDiv(p*10000, w)
+			lo, hi = min(lo, v), max(hi, v)
+		}
+	}
+	res.Right, res.Diff = formatCents(exact), formatCents(q.cents-exact)
 	switch {
 	case q.cents == exact:
 		res.Status = Pass
@@ -183,7 +213,7 @@ func (c *checker) performanceSummary(n *Table, keys map[string]Row) {
 		if !ok {
 			continue
 		}
-		if name, ok := strings.CutSuffix(rest, ":budget"); ok && !strings.Contains(name, ":") {
+		if name, ok := strings.CutSuffix(rest, ":budget"); ok && name != "" {
 			budget = budget.plus(cellOf(n, keys[k], 0))
 			projects++
 		}

@@ -1,6 +1,7 @@
 package events
 
 import (
+	"fmt"
 	"strconv"
 	"unicode"
 	"unicode/utf8"
@@ -333,7 +334,7 @@ func (b AssetChanged) validate(*Catalog) error {
 		if err := checkAmount("asset_changed.unit_price", b.UnitPrice); err != nil {
 			return err
 		}
-		if b.Quantity == 0 || b.UnitPrice*Amount(b.Quantity) > b.Amount {
+		if b.Quantity == 0 || b.UnitPrice > b.Amount/Amount(b.Quantity) {
 			return invalid(CodeInvalidField, "asset_changed.unit_price", b.UnitPrice.String(),
 				"a unit price with a quantity, no more than amount / quantity allows")
 		}
@@ -375,11 +376,32 @@ func (b PerformanceEvaluated) validate(*Catalog) error {
 	if _, ok := gradeNames[b.Grade]; !ok {
 		return invalid(CodeMissingField, "performance_evaluated.grade", "", "one of "+enumChoices(gradeNames, Grades))
 	}
+	if lo, hi := gradeScores(b.Grade); b.Score < lo || b.Score > hi {
+		return invalid(CodeInvalidField, "performance_evaluated.grade", b.Grade.Name(),
+			fmt.Sprintf("the grade of a score of %d.%d: 优 from 90, 良 from 80, 合格 from 60, 不合格 below 60", b.Score/10, b.Score%10))
+	}
+	if b.ProblemsFound > 1_000_000 {
+		return invalid(CodeInvalidField, "performance_evaluated.problems_found", strconv.Itoa(b.ProblemsFound), "at most 1000000 problems")
+	}
 	if b.ProblemsFound < 0 || b.ProblemsFixed < 0 || b.ProblemsFixed > b.ProblemsFound {
 		return invalid(CodeInvalidField, "performance_evaluated.problems_fixed", strconv.Itoa(b.ProblemsFixed),
 			"a count from 0 to the problems found, "+strconv.Itoa(b.ProblemsFound))
 	}
 	return nil
+}
+
+// gradeScores is the score range, in tenths, of each grade (the common
+// bands of 绩效评价: 优 90 and above, 良 80 to 90, 合格 60 to 80).
+func gradeScores(g Grade) (lo, hi int) {
+	switch g {
+	case GradeExcellent:
+		return 900, 1000
+	case GradeGood:
+		return 800, 899
+	case GradePass:
+		return 600, 799
+	}
+	return 0, 599
 }
 
 func abs(v int) int {

@@ -141,7 +141,14 @@ func FoldNotes(evs Events, f Filter, cat *events.Catalog) (*Statement, error) {
 	n.money("general:initial_budget", "一般公共预算财政拨款支出年初预算", initial)
 	n.percent("general:completion", "一般公共预算财政拨款支出完成年初预算", general, initial)
 	for _, code := range slices.Sorted(maps.Keys(byClass)) {
-		n.money("general:initial_budget:"+code, cat.NameIn(events.Functional, code, f.FiscalYear)+"（类）年初预算", byClass[code])
+		name := cat.NameIn(events.Functional, code, f.FiscalYear)
+		n.money("general:initial_budget:"+code, name+"（类）年初预算", byClass[code])
+		// The narrative restates each 类's spending beside its budget.
+		var actual events.Amount
+		if r, ok := t5.Row("functional:" + code); ok {
+			actual = r.Amount()
+		}
+		n.money("general:initial_budget:"+code+":actual", name+"（类）支出决算", actual)
 	}
 	// 六、基本支出.
 	personnel, _ := t6.Row("total:personnel")
@@ -205,6 +212,9 @@ func (n *notes) percent(key, name string, part, whole events.Amount) {
 
 // change adds the change on the prior year and its rate.
 func (n *notes) change(key, name string, cur, prior events.Amount) {
+	if _, ok := n.st.Row(key); !ok {
+		n.money(key, name, cur)
+	}
 	n.money(key+":prior", "上年"+name, prior)
 	n.money(key+":change", name+"比上年增减", cur-prior)
 	n.percent(key+":growth", name+"比上年增减率", cur-prior, prior)
@@ -298,6 +308,8 @@ func (n *notes) procurement(all []events.Event, f Filter) error {
 		sums := []*int64{&total}
 		c := byCategory[b.Category]
 		sums = append(sums, &c)
+		// A reservation for 小微企业 is part of the reservation for 中小企业
+		// (其中), and so is its award.
 		switch b.Reserved {
 		case events.EnterpriseSME:
 			sums = append(sums, &reservedSME)
@@ -305,7 +317,10 @@ func (n *notes) procurement(all []events.Event, f Filter) error {
 				sums = append(sums, &awardedSME)
 			}
 		case events.EnterpriseMicro:
-			sums = append(sums, &reservedMicro)
+			sums = append(sums, &reservedSME, &reservedMicro)
+			if b.Supplier.SmallOrMedium() {
+				sums = append(sums, &awardedSME)
+			}
 			if b.Supplier == events.EnterpriseMicro {
 				sums = append(sums, &awardedMicro)
 			}
@@ -326,27 +341,30 @@ func (n *notes) procurement(all []events.Event, f Filter) error {
 		n.money("procurement:"+c.String(), c.Name()+"采购金额", events.Amount(byCategory[c]))
 	}
 	n.money("procurement:reserved_sme", "面向中小企业预留政府采购项目金额", events.Amount(reservedSME))
-	n.money("procurement:reserved_micro", "面向小微企业预留政府采购项目金额", events.Amount(reservedMicro))
+	n.money("procurement:reserved_micro", "其中：面向小微企业预留政府采购项目金额", events.Amount(reservedMicro))
 	n.money("procurement:reserved_sme:awarded", "面向中小企业预留项目中由中小企业中标或成交金额", events.Amount(awardedSME))
 	n.money("procurement:reserved_micro:awarded", "面向小微企业预留项目中由小微企业中标或成交金额", events.Amount(awardedMicro))
 	n.money("procurement:other:awarded_sme", "其他政府采购项目中由中小企业中标或成交金额", events.Amount(otherSME))
 	return nil
 }
 
-// ExecutionScore is the score of the 预算执行率 indicator (weight 8) under the
-// rule of the published evaluations: 8 at 90% or more; from 6 to 8 between
-// 80% and 90%, from 4 to 6 between 70% and 80%, in proportion; 0 below 70%.
-// rate is in hundredths of a percent; the score is in hundredths of a point.
-func ExecutionScore(rate int64) int64 {
+// ExecutionScore is the score band of the 预算执行率 indicator (weight 8)
+// under the rule of the published evaluations (参考分值区间，按实际完成情况
+// 打分): "8" at 90% or more, "6-8" from 80% to under 90%, "4-6" from 70% to
+// under 80%, "0" below 70%. The band is chosen on the exact amounts, not on
+// a rounded rate; within a band the evaluator scores, so a band is given.
+func ExecutionScore(executed, budget events.Amount) string {
+	// executed/budget ≥ p% ⟺ executed × 100 ≥ budget × p, in 分, exact.
+	at := func(p int64) bool { return int64(executed)*100 >= int64(budget)*p }
 	switch {
-	case rate >= 9000:
-		return 800
-	case rate >= 8000:
-		return 600 + (rate-8000)*200/1000
-	case rate >= 7000:
-		return 400 + (rate-7000)*200/1000
+	case at(90):
+		return "8"
+	case at(80):
+		return "6-8"
+	case at(70):
+		return "4-6"
 	}
-	return 0
+	return "0"
 }
 
 func (n *notes) performance(all []events.Event, f Filter) error {
@@ -403,8 +421,7 @@ func (n *notes) performance(all []events.Event, f Filter) error {
 		n.money(key+":executed", name+"预算执行数", events.Amount(p.executed))
 		if p.budget > 0 {
 			n.fact(key+":rate", name+"预算执行率（%）", Percent(events.Amount(p.executed), events.Amount(p.budget)))
-			s := ExecutionScore(percentHundredths(events.Amount(p.executed), events.Amount(p.budget)))
-			n.fact(key+":rate_score", name+"预算执行率得分（满分 8）", fmt.Sprintf("%d.%02d", s/100, s%100))
+			n.fact(key+":rate_score", name+"预算执行率得分区间（满分 8）", ExecutionScore(events.Amount(p.executed), events.Amount(p.budget)))
 		}
 		n.fact(key+":score", name+"自评得分", fmt.Sprintf("%d.%d", p.eval.Score/10, p.eval.Score%10))
 		n.fact(key+":grade", name+"绩效等级", p.eval.Grade.Name())

@@ -344,10 +344,15 @@ func (h *Handler) checks(w http.ResponseWriter, r *http.Request) {
 		}
 		sts[spec.Name] = st
 	}
-	// Rule 12 needs the next year, when the ledger already holds it.
+	// Rule 12 needs the next year's opening balances, when the ledger
+	// already holds them, and this year's end.
 	next := f
 	next.FiscalYear, next.AsOf = f.FiscalYear+1, 0
-	if slices.ContainsFunc(evs, func(e events.Event) bool { return next.Match(&e) }) {
+	yearEnd := f.AsOf == 0 || f.AsOf == events.YearEnd(f.FiscalYear)
+	if yearEnd && slices.ContainsFunc(evs, func(e events.Event) bool {
+		_, opening := e.Body.(events.OpeningBalance)
+		return opening && next.Match(&e)
+	}) {
 		for _, name := range []string{"income-expenditure", "fiscal-summary"} {
 			spec, _ := projections.SpecByName(name)
 			st, err := spec.Fold(slices.Values(evs), next, h.cat)
