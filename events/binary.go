@@ -51,6 +51,9 @@ const (
 	// An asset change with a unit price: the fields of tagAssetChanged, then
 	// the price. Without one it keeps tag 10.
 	tagAssetUnitPrice = 15
+	// A reversal: the id reversed, the reason, then the restated body with
+	// its own tag.
+	tagReversal = 16
 )
 
 // AppendBinary appends the binary form of e to b.
@@ -152,6 +155,14 @@ func appendBody(b []byte, body Body) ([]byte, error) {
 	case SurplusDistribution:
 		b = append(b, tagSurplusDistribution)
 		b = binary.AppendVarint(b, int64(x.Amount))
+	case Reversal:
+		if _, nested := x.Body.(Reversal); nested || x.Body == nil {
+			return nil, fmt.Errorf("reversal of %T", x.Body)
+		}
+		b = append(b, tagReversal)
+		b = appendString(b, x.EventID)
+		b = appendString(b, x.Reason)
+		return appendBody(b, x.Body)
 	default:
 		return nil, fmt.Errorf("body %T", body)
 	}
@@ -267,6 +278,14 @@ func (d *decoder) body() Body {
 		return NonFiscalSurplusUsed{Amount: Amount(d.varint())}
 	case tagSurplusDistribution:
 		return SurplusDistribution{Amount: Amount(d.varint())}
+	case tagReversal:
+		x := Reversal{EventID: d.string(), Reason: d.string()}
+		if len(d.b) > 0 && d.b[0] == tagReversal {
+			d.err = fmt.Errorf("decode event: a reversal of a reversal")
+			return nil
+		}
+		x.Body = d.body()
+		return x
 	default:
 		if d.err == nil {
 			d.err = fmt.Errorf("decode event: unknown body tag %d", tag)

@@ -38,8 +38,11 @@ const (
 	CodeProjectRequired   Code = "project_required"
 	CodeProjectNotAllowed Code = "project_not_allowed"
 	CodeFundNotAllowed    Code = "fund_not_allowed"
-	CodeIDConflict        Code = "id_conflict"     // id already used for different content
-	CodeLedgerMismatch    Code = "ledger_mismatch" // event's ledger differs from where it was sent
+	CodeIDConflict        Code = "id_conflict"             // id already used for different content
+	CodeLedgerMismatch    Code = "ledger_mismatch"         // event's ledger differs from where it was sent
+	CodeReversalTarget    Code = "reversal_target_unknown" // the event to reverse is not in the ledger
+	CodeAlreadyReversed   Code = "already_reversed"        // the event was reversed before
+	CodeReversalMismatch  Code = "reversal_mismatch"       // the reversal does not restate its event
 )
 
 // ValidationError says what is wrong with an event in words a finance

@@ -49,6 +49,7 @@ const (
 	KindLiabilityChanged     Kind = "liability_changed"
 	KindProcurement          Kind = "procurement_contracted"
 	KindPerformance          Kind = "performance_evaluated"
+	KindReversal             Kind = "reversal"
 )
 
 // Kinds lists every body kind in wire order.
@@ -56,7 +57,7 @@ var Kinds = []Kind{
 	KindAppropriation, KindOtherIncome, KindExpenditure,
 	KindOpeningBalance, KindNonFiscalSurplusUsed, KindSurplusDistribution,
 	KindBudget, KindUnitRegistered, KindAssetChanged, KindLiabilityChanged,
-	KindProcurement, KindPerformance,
+	KindProcurement, KindPerformance, KindReversal,
 }
 
 // Appropriation is money received from the finance bureau (财政拨款收入), for
@@ -171,6 +172,21 @@ func (AssetChanged) Kind() Kind { return KindAssetChanged }
 
 // Kind implements Body.
 func (ProcurementContracted) Kind() Kind { return KindProcurement }
+
+// Kind implements Body.
+func (Reversal) Kind() Kind { return KindReversal }
+
+// Reversal is a 红字冲销: it cancels an event appended earlier, naming it and
+// restating its body, as a red voucher restates the entry it reverses. The
+// ledger accepts it only if the event exists in the same ledger, unit and
+// fiscal year, is not itself a reversal, has not been reversed before, and
+// has exactly this body. From the reversal's date on, statements count
+// neither; as of an earlier date the original still counts.
+type Reversal struct {
+	EventID string
+	Reason  string
+	Body    Body
+}
 
 // Kind implements Body.
 func (PerformanceEvaluated) Kind() Kind { return KindPerformance }

@@ -21,7 +21,12 @@ type jsonEvent struct {
 	Source     string `json:"source"`
 	Voucher    string `json:"voucher"`
 	Memo       string `json:"memo,omitempty"`
+	jsonBodies
+}
 
+// jsonBodies holds one field per body kind; exactly one is set. A reversal
+// restates the body it reverses in the same form.
+type jsonBodies struct {
 	Appropriation        *jsonAppropriation `json:"appropriation,omitempty"`
 	OtherIncome          *jsonOtherIncome   `json:"other_income,omitempty"`
 	Expenditure          *jsonExpenditure   `json:"expenditure,omitempty"`
@@ -34,6 +39,13 @@ type jsonEvent struct {
 	LiabilityChanged     *jsonLiability     `json:"liability_changed,omitempty"`
 	Procurement          *jsonProcurement   `json:"procurement_contracted,omitempty"`
 	Performance          *jsonPerformance   `json:"performance_evaluated,omitempty"`
+	Reversal             *jsonReversal      `json:"reversal,omitempty"`
+}
+
+type jsonReversal struct {
+	EventID string `json:"event_id"`
+	Reason  string `json:"reason"`
+	jsonBodies
 }
 
 type jsonProcurement struct {
@@ -183,8 +195,18 @@ func DecodeJSON(data []byte) (Event, error) {
 		}
 		e.Date = d
 	}
+	body, err := j.jsonBodies.decode()
+	if err != nil {
+		return e, err
+	}
+	e.Body = body
+	return e, nil
+}
+
+// decode converts the one body that is set.
+func (j *jsonBodies) decode() (Body, error) {
 	var bodies []Body
-	err = nil
+	var err error
 	add := func(b Body, e error) {
 		if err == nil {
 			err = e
@@ -273,16 +295,24 @@ func DecodeJSON(data []byte) (Event, error) {
 		}
 		add(UnitRegistered{Name: b.Name, Department: b.Department, UnitType: t}, terr)
 	}
+	if b := j.Reversal; b != nil {
+		inner, ierr := b.jsonBodies.decode()
+		if v, ok := ierr.(*ValidationError); ok {
+			w := *v
+			w.Field = "reversal." + w.Field
+			ierr = &w
+		}
+		add(Reversal{EventID: b.EventID, Reason: b.Reason, Body: inner}, ierr)
+	}
 	switch {
 	case len(bodies) == 0:
-		return e, invalid(CodeMissingBody, "body", "", "exactly one body: "+kindList())
+		return nil, invalid(CodeMissingBody, "body", "", "exactly one body: "+kindList())
 	case len(bodies) > 1:
-		return e, invalid(CodeMultipleBodies, "body", "", "exactly one body per event, not "+strconv.Itoa(len(bodies)))
+		return nil, invalid(CodeMultipleBodies, "body", "", "exactly one body per event, not "+strconv.Itoa(len(bodies)))
 	case err != nil:
-		return e, firstValidation(err)
+		return nil, firstValidation(err)
 	}
-	e.Body = bodies[0]
-	return e, nil
+	return bodies[0], nil
 }
 
 // firstValidation unwraps errors.Join to the first *ValidationError.
@@ -421,7 +451,7 @@ func enumError(field, value, choices string) error {
 func jsonError(err error) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		field := te.Field
+		field := strings.ReplaceAll(te.Field, "jsonBodies.", "") // the embedded struct is not part of the format
 		if field == "" {
 			return invalid(CodeMalformedJSON, "event", "", "a JSON object, got JSON "+te.Value)
 		}
@@ -442,16 +472,9 @@ func jsonTypeName(kind string) string {
 	return kind
 }
 
-// MarshalJSON writes e in its JSON form with the wire codes.
-func (e Event) MarshalJSON() ([]byte, error) {
-	j := jsonEvent{
-		ID: e.ID, Ledger: e.Ledger, Unit: e.Unit, FiscalYear: e.FiscalYear,
-		Source: e.Source, Voucher: e.Voucher, Memo: e.Memo,
-	}
-	if e.Date != 0 {
-		j.Date = e.Date.String()
-	}
-	switch b := e.Body.(type) {
+// set fills in the field of body.
+func (j *jsonBodies) set(body Body) {
+	switch b := body.(type) {
 	case Appropriation:
 		j.Appropriation = &jsonAppropriation{Fund: b.Fund.String(), Functional: b.Functional, Amount: jsonAmount(b.Amount.String())}
 	case OtherIncome:
@@ -498,7 +521,23 @@ func (e Event) MarshalJSON() ([]byte, error) {
 		j.NonFiscalSurplusUsed = &jsonAmountOnly{Amount: jsonAmount(b.Amount.String())}
 	case SurplusDistribution:
 		j.SurplusDistribution = &jsonAmountOnly{Amount: jsonAmount(b.Amount.String())}
+		case Reversal:
+		r := &jsonReversal{EventID: b.EventID, Reason: b.Reason}
+		r.jsonBodies.set(b.Body)
+		j.Reversal = r
 	}
+}
+
+// MarshalJSON writes e in its JSON form with the wire codes.
+func (e Event) MarshalJSON() ([]byte, error) {
+	j := jsonEvent{
+		ID: e.ID, Ledger: e.Ledger, Unit: e.Unit, FiscalYear: e.FiscalYear,
+		Source: e.Source, Voucher: e.Voucher, Memo: e.Memo,
+	}
+	if e.Date != 0 {
+		j.Date = e.Date.String()
+	}
+	j.jsonBodies.set(e.Body)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

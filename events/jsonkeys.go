@@ -19,20 +19,30 @@ import (
 // read from the JSON struct tags so that the two can never disagree.
 var knownKeys = func() map[string]map[string]bool {
 	m := map[string]map[string]bool{}
-	var walk func(path string, t reflect.Type)
-	walk = func(path string, t reflect.Type) {
-		keys := map[string]bool{}
-		m[path] = keys
+	var walk func(path string, t reflect.Type, keys map[string]bool, open map[reflect.Type]bool)
+	walk = func(path string, t reflect.Type, keys map[string]bool, open map[reflect.Type]bool) {
+		open[t] = true
+		defer delete(open, t)
 		for i := range t.NumField() {
 			f := t.Field(i)
+			if f.Anonymous {
+				walk(path, f.Type, keys, open) // promoted fields: same object
+				continue
+			}
 			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 			keys[name] = true
-			if f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct {
-				walk(join(path, name), f.Type.Elem())
+			// A type inside itself (a reversal's body) is walked once: the
+			// validation refuses deeper nesting anyway.
+			if f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct && !open[f.Type.Elem()] {
+				sub := map[string]bool{}
+				m[join(path, name)] = sub
+				walk(join(path, name), f.Type.Elem(), sub, open)
 			}
 		}
 	}
-	walk("", reflect.TypeFor[jsonEvent]())
+	root := map[string]bool{}
+	m[""] = root
+	walk("", reflect.TypeFor[jsonEvent](), root, map[reflect.Type]bool{})
 	return m
 }()
 

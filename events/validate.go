@@ -410,3 +410,31 @@ func abs(v int) int {
 	}
 	return v
 }
+
+func (b Reversal) validate(c *Catalog) error {
+	if err := ValidateID(b.EventID); err != nil {
+		v := *err.(*ValidationError)
+		v.Field = "reversal.event_id"
+		return &v
+	}
+	if err := checkText("reversal.reason", b.Reason, MaxMemoLen, true); err != nil {
+		return err
+	}
+	switch b.Body.(type) {
+	case nil:
+		return invalid(CodeMissingBody, "reversal.body", "", "the body of the event reversed, restated")
+	case Reversal:
+		return invalid(CodeInvalidField, "reversal.reversal", "", "the body of an ordinary event: a reversal cannot be reversed")
+	case UnitRegistered, PerformanceEvaluated:
+		return invalid(CodeInvalidField, "reversal."+string(b.Body.Kind()), "", "a body that moves money or counts; publish a corrected "+string(b.Body.Kind())+" instead")
+	}
+	if err := b.Body.validate(c); err != nil {
+		if v, ok := err.(*ValidationError); ok {
+			w := *v
+			w.Field = "reversal." + w.Field
+			return &w
+		}
+		return err
+	}
+	return nil
+}

@@ -22,6 +22,7 @@
 //	ledgers/<ledger>/ids      event id -> seq (8 bytes)
 //	ledgers/<ledger>/rejects  rejection number (8 bytes) -> rejection (JSON)
 //	ledgers/<ledger>/rejids   event id -> latest rejection number (8 bytes)
+//	ledgers/<ledger>/reversed event id -> seq of the reversal that reversed it
 //
 // Sequences start at 1 in each ledger and have no gaps. A record is
 //
@@ -34,7 +35,8 @@
 // are hashed as their 8-byte encodings. Changing any stored byte of any
 // record breaks the chain from that record on, which Verify detects. The ids
 // bucket is the permanent idempotency index: an id, once accepted, is never
-// appended again. A rejection is JSON with the fields of Rejection; rejected
+// appended again. The reversed bucket makes a reversal (红字冲销) final: an
+// event is reversed at most once. A rejection is JSON with the fields of Rejection; rejected
 // events do not take an id, so a corrected event may reuse it.
 //
 // Rejections for a ledger name that is itself unusable are kept under the

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,13 +32,14 @@ const maxRawKept = 64 << 10
 const UnroutedLedger = "_unrouted"
 
 var (
-	bucketMeta    = []byte("meta")
-	bucketLedgers = []byte("ledgers")
-	bucketLog     = []byte("log")
-	bucketIDs     = []byte("ids")
-	bucketRejects = []byte("rejects")
-	bucketRejIDs  = []byte("rejids")
-	keyFormat     = []byte("format")
+	bucketMeta     = []byte("meta")
+	bucketLedgers  = []byte("ledgers")
+	bucketLog      = []byte("log")
+	bucketIDs      = []byte("ids")
+	bucketRejects  = []byte("rejects")
+	bucketRejIDs   = []byte("rejids")
+	bucketReversed = []byte("reversed")
+	keyFormat      = []byte("format")
 )
 
 // Options tune a Log. The zero value is ready for production.
@@ -389,6 +391,13 @@ func (w *writeTx) apply(s *Submission) (Outcome, error) {
 		}
 		return Outcome{Ledger: ledgerName, ID: e.ID, Status: Duplicate, Seq: seq, RecordedAt: r.RecordedAt, Via: s.Via, InboxSeq: s.InboxSeq}, nil
 	}
+	if rv, ok := e.Body.(events.Reversal); ok {
+		if cause, err := checkReversal(b, e, rv); err != nil {
+			return Outcome{}, fmt.Errorf("ledger %s: %w", ledgerName, err)
+		} else if cause != nil {
+			return w.reject(ledgerName, s, cause)
+		}
+	}
 	h.seq++
 	if w.now > h.recordedAt {
 		h.recordedAt = w.now
@@ -406,6 +415,11 @@ func (w *writeTx) apply(s *Submission) (Outcome, error) {
 	}
 	if err := ids.Put([]byte(e.ID), seqKey(h.seq)); err != nil {
 		return Outcome{}, fmt.Errorf("append %s: %w", e.ID, err)
+	}
+	if rv, ok := e.Body.(events.Reversal); ok {
+		if err := b.Bucket(bucketReversed).Put([]byte(rv.EventID), seqKey(h.seq)); err != nil {
+			return Outcome{}, fmt.Errorf("append %s: %w", e.ID, err)
+		}
 	}
 	w.heads[ledgerName] = h
 	return Outcome{Ledger: ledgerName, ID: e.ID, Status: Accepted, Seq: h.seq, RecordedAt: time.Unix(0, h.recordedAt), Via: s.Via, InboxSeq: s.InboxSeq}, nil
@@ -469,6 +483,11 @@ func (w *writeTx) ledger(name string) (*bolt.Bucket, head, error) {
 			}
 		}
 	}
+	// Added in the same format version; a ledger written before has none
+	// yet (no reversal was possible then).
+	if _, err := b.CreateBucketIfNotExists(bucketReversed); err != nil {
+		return nil, head{}, fmt.Errorf("ledger %s: %w", name, err)
+	}
 	if h, ok := w.heads[name]; ok {
 		return b, h, nil
 	}
@@ -513,4 +532,44 @@ func chainHash(prev [32]byte, seq uint64, recordedAt int64, event []byte) [32]by
 	var out [32]byte
 	h.Sum(out[:0])
 	return out
+}
+
+// checkReversal returns why reversal rv, in event e, cannot be accepted, or
+// nil: its event must be in the ledger, not reversed before, not itself a
+// reversal, of the same unit and fiscal year, dated no later, and restated
+// exactly.
+func checkReversal(b *bolt.Bucket, e *events.Event, rv events.Reversal) (*events.ValidationError, error) {
+	reject := func(code events.Code, expected string) (*events.ValidationError, error) {
+		return &events.ValidationError{Code: code, Field: "reversal.event_id", Value: rv.EventID, Expected: expected}, nil
+	}
+	v := b.Bucket(bucketIDs).Get([]byte(rv.EventID))
+	if v == nil {
+		return reject(events.CodeReversalTarget, "the id of an event accepted in this ledger")
+	}
+	if r := b.Bucket(bucketReversed).Get([]byte(rv.EventID)); r != nil {
+		return reject(events.CodeAlreadyReversed, fmt.Sprintf("an event not reversed yet: it was reversed at seq %d", binary.BigEndian.Uint64(r)))
+	}
+	seq := binary.BigEndian.Uint64(v)
+	rec, err := decodeRecord(seq, b.Bucket(bucketLog).Get(v), true)
+	if err != nil {
+		return nil, err
+	}
+	t := rec.Event
+	switch {
+	case t.Body.Kind() == events.KindReversal:
+		return reject(events.CodeReversalMismatch, "an ordinary event: a reversal cannot be reversed")
+	case t.Unit != e.Unit || t.FiscalYear != e.FiscalYear:
+		return reject(events.CodeReversalMismatch, fmt.Sprintf("a reversal in the event's unit and fiscal year (%s, %d)", t.Unit, t.FiscalYear))
+	case e.Date < t.Date:
+		return reject(events.CodeReversalMismatch, "a reversal dated on or after the event it reverses, "+t.Date.String())
+	}
+	want, err1 := events.Event{Body: t.Body}.MarshalBinary()
+	got, err2 := events.Event{Body: rv.Body}.MarshalBinary()
+	if err1 != nil || err2 != nil {
+		return nil, errors.Join(err1, err2)
+	}
+	if string(want) != string(got) {
+		return reject(events.CodeReversalMismatch, "a restated body equal to the event's own, seq "+strconv.FormatUint(seq, 10))
+	}
+	return nil, nil
 }

@@ -65,7 +65,7 @@ func assetKeys(b events.AssetChanged) []string {
 func FoldBalanceSheet(evs Events, f Filter, _ *events.Catalog) (*Statement, error) {
 	start := events.NewDate(f.FiscalYear, time.January, 1)
 	opening, closing := newPosition(), newPosition()
-	for e := range evs {
+	for e := range effective(evs) {
 		if e.Date > f.asOf() || (f.Ledger != "" && e.Ledger != f.Ledger) || (f.Unit != "" && e.Unit != f.Unit) {
 			continue
 		}

@@ -25,7 +25,7 @@ var (
 // 公用经费合计 (302 + 310).
 func FoldBasicExpenditure(evs Events, f Filter, cat *events.Catalog) (*Statement, error) {
 	sections := map[string]int64{}
-	for e := range evs {
+	for e := range effective(evs) {
 		b, ok := e.Body.(events.Expenditure)
 		if !ok || b.ExpenditureKind != events.ExpenditureBasic || b.Fund != events.FundGeneralBudget || !f.Match(&e) {
 			continue

@@ -24,7 +24,7 @@ func FoldFiscalSummary(evs Events, f Filter, _ *events.Catalog) (*Statement, err
 		approp, opening [3]int64
 		lines           [35][3]int64 // by 功能分类 类 − 200, by fund
 	)
-	for e := range evs {
+	for e := range effective(evs) {
 		if !f.Match(&e) {
 			continue
 		}

@@ -99,6 +99,9 @@ func (t *functionalTable) rowsWith(cat *events.Catalog, derive func(code string,
 	// because every code is a prefix of its children.
 	slices.Sort(codes)
 	for _, c := range codes {
+		if !slices.ContainsFunc(sums[c], func(v int64) bool { return v != 0 }) {
+			continue // nothing left (reversed): the official tables print only codes with amounts
+		}
 		name := cat.NameIn(events.Functional, c, t.year)
 		if name == "" {
 			return nil, fmt.Errorf("功能分类 %s: no name in the catalog: %w", c, ErrUnplaced)

@@ -37,7 +37,7 @@ func foldFundTable(evs Events, f Filter, cat *events.Catalog, fund events.Fund, 
 	t := newFunctionalTable(4, f.FiscalYear)
 	names := newNames(f)
 	hasMoney := false
-	for e := range evs {
+	for e := range effective(evs) {
 		if !f.Match(&e) {
 			continue
 		}

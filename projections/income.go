@@ -16,7 +16,7 @@ var incomeColumns = []string{"本年收入合计", "财政拨款收入", "上级
 // 功能分类 it is intended for, by source.
 func FoldIncome(evs Events, f Filter, cat *events.Catalog) (*Statement, error) {
 	t := newFunctionalTable(len(incomeColumns)-1, f.FiscalYear)
-	for e := range evs {
+	for e := range effective(evs) {
 		if !f.Match(&e) {
 			continue
 		}
@@ -82,7 +82,7 @@ func FoldGeneralBudgetExpenditure(evs Events, f Filter, cat *events.Catalog) (*S
 func foldExpenditureTable(evs Events, f Filter, cat *events.Catalog, title string, columns []string,
 	column func(events.Expenditure) (int, bool)) (*Statement, error) {
 	t := newFunctionalTable(len(columns)-1, f.FiscalYear)
-	for e := range evs {
+	for e := range effective(evs) {
 		b, ok := e.Body.(events.Expenditure)
 		if !ok || !f.Match(&e) {
 			continue

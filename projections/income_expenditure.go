@@ -68,6 +68,10 @@ func (s *IncomeExpenditure) Add(e *events.Event) error {
 		err = add(&s.NonFiscalSurplusUsed, int64(b.Amount))
 	case events.SurplusDistribution:
 		err = add(&s.SurplusDistribution, int64(b.Amount))
+	case events.Reversal:
+		red := *e
+		red.Body = negate(b.Body)
+		return s.Add(&red)
 	case events.Budget, events.UnitRegistered, events.AssetChanged, events.LiabilityChanged,
 		events.ProcurementContracted, events.PerformanceEvaluated:
 		// Budgets, registrations and balance sheet changes are not income
@@ -85,7 +89,7 @@ func (s *IncomeExpenditure) Add(e *events.Event) error {
 func FoldIncomeExpenditure(evs Events, f Filter) (*Statement, error) {
 	var s IncomeExpenditure
 	var err error
-	for e := range evs {
+	for e := range effective(evs) {
 		if !f.Match(&e) {
 			continue
 		}

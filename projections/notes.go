@@ -20,7 +20,7 @@ const NotesTitle = "部门决算情况说明（数据）"
 // self-evaluation of each project. Amounts are rows (万元); shares, rates,
 // counts and scores are facts.
 func FoldNotes(evs Events, f Filter, cat *events.Catalog) (*Statement, error) {
-	all := slices.Collect(evs)
+	all := slices.Collect(effective(evs))
 	year := func(y int) Filter {
 		g := f
 		g.FiscalYear = y

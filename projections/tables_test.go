@@ -358,3 +358,62 @@ func TestExecutionScore(t *testing.T) {
 		}
 	}
 }
+
+// TestReversalInStatements: as of a date before a reversal the original
+// counts; from the reversal's date both are gone, in every statement.
+func TestReversalInStatements(t *testing.T) {
+	evs := sampleEvents(t)
+	var orig events.Event
+	for _, e := range evs {
+		if e.ID == "qp2020-000004" {
+			orig = e
+		}
+	}
+	rev := orig
+	rev.ID, rev.Date, rev.Voucher = "red-1", events.NewDate(2020, 12, 30), "红-1"
+	rev.Body = events.Reversal{EventID: orig.ID, Reason: "重复记账", Body: orig.Body}
+	with := append(slices.Clone(evs), rev)
+	amount := events.BodyAmount(orig.Body)
+	for _, asOf := range []events.Date{events.NewDate(2020, 12, 29), events.NewDate(2020, 12, 31)} {
+		f := projections.Filter{Ledger: budgetledger.SampleLedgerName, FiscalYear: 2020, AsOf: asOf}
+		for _, spec := range projections.Specs {
+			a, err := spec.Fold(slices.Values(evs), f, events.DefaultCatalog())
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := spec.Fold(slices.Values(with), f, events.DefaultCatalog())
+			if err != nil {
+				t.Fatal(err)
+			}
+			diff := rowDiff(a, b)
+			switch {
+			case asOf < rev.Date && diff != 0:
+				t.Errorf("%s as of %s: the reversal counts before its date (%d)", spec.Name, asOf, diff)
+			case asOf >= rev.Date && spec.Name == "income-expenditure":
+				r1, _ := a.Row("total:expenditure")
+				r2, _ := b.Row("total:expenditure")
+				if r1.Amount()-r2.Amount() != amount {
+					t.Errorf("as of %s: 本年支出合计 %s → %s, want less %s", asOf, r1.Amount(), r2.Amount(), amount)
+				}
+			}
+		}
+	}
+}
+
+// rowDiff sums the absolute differences of two statements' cells.
+func rowDiff(a, b *projections.Statement) events.Amount {
+	var d events.Amount
+	for i := range min(len(a.Rows), len(b.Rows)) {
+		for j := range min(len(a.Rows[i].Amounts), len(b.Rows[i].Amounts)) {
+			x := a.Rows[i].Amounts[j] - b.Rows[i].Amounts[j]
+			if x < 0 {
+				x = -x
+			}
+			d += x
+		}
+	}
+	if len(a.Rows) != len(b.Rows) {
+		d++
+	}
+	return d
+}

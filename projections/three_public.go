@@ -20,7 +20,7 @@ var threePublicLayout = loadLayout("three-public")
 func FoldThreePublic(evs Events, f Filter, _ *events.Catalog) (*Statement, error) {
 	budget, actual := map[string]int64{}, map[string]int64{}
 	var batches, visitors, foreign int
-	for e := range evs {
+	for e := range effective(evs) {
 		if !f.Match(&e) {
 			continue
 		}

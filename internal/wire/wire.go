@@ -169,6 +169,23 @@ func decodeBody(m *pb.Event) (events.Body, error) {
 		d.keep(err)
 		return events.PerformanceEvaluated{Project: x.GetProject(), Score: int(x.GetScoreTenths()), Grade: g,
 			ProblemsFound: int(x.GetProblemsFound()), ProblemsFixed: int(x.GetProblemsFixed())}, d.err
+	case *pb.Event_Reversal:
+		x := b.Reversal
+		d.known("reversal", "Reversal", x)
+		r := events.Reversal{EventID: x.GetEventId(), Reason: x.GetReason()}
+		if in := x.GetRestated(); in != nil {
+			if in.Id != "" || in.Ledger != "" || in.Unit != "" || in.FiscalYear != 0 || in.Date != "" || in.Source != "" || in.Voucher != "" || in.Memo != "" {
+				d.keep(&events.ValidationError{Code: events.CodeInvalidField, Field: "reversal.restated", Expected: "only the body of the event reversed, no envelope"})
+			}
+			if _, nested := in.Body.(*pb.Event_Reversal); nested {
+				d.keep(&events.ValidationError{Code: events.CodeInvalidField, Field: "reversal.reversal", Expected: "the body of an ordinary event: a reversal cannot be reversed"})
+			} else if in.Body != nil && d.err == nil {
+				body, err := decodeBody(in)
+				d.keep(err)
+				r.Body = body
+			}
+		}
+		return r, d.err
 	case *pb.Event_UnitRegistered:
 		x := b.UnitRegistered
 		d.known("unit_registered", "UnitRegistered", x)
@@ -361,6 +378,16 @@ func EncodeEvent(e events.Event) ([]byte, error) {
 			Project: b.Project, ScoreTenths: int32(b.Score), Grade: pb.Grade(b.Grade),
 			ProblemsFound: int32(b.ProblemsFound), ProblemsFixed: int32(b.ProblemsFixed),
 		}}
+	case events.Reversal:
+		inner, err := EncodeEvent(events.Event{Body: b.Body})
+		if err != nil {
+			return nil, fmt.Errorf("encode event %s: reversal: %w", e.ID, err)
+		}
+		var restated pb.Event
+		if err := proto.Unmarshal(inner, &restated); err != nil {
+			return nil, fmt.Errorf("encode event %s: reversal: %w", e.ID, err)
+		}
+		m.Body = &pb.Event_Reversal{Reversal: &pb.Reversal{EventId: b.EventID, Reason: b.Reason, Restated: &restated}}
 	case events.UnitRegistered:
 		m.Body = &pb.Event_UnitRegistered{UnitRegistered: &pb.UnitRegistered{
 			Name: b.Name, Department: b.Department, Type: pb.UnitType(b.UnitType),

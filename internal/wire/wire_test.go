@@ -51,6 +51,9 @@ func sampleEvents() []events.Event {
 		env("p-1", events.ProcurementContracted{Category: events.ProcurementServices, Reserved: events.EnterpriseSME, Supplier: events.EnterpriseMicro, Amount: 237283000}),
 		env("p-2", events.ProcurementContracted{Category: events.ProcurementGoods, Supplier: events.EnterpriseLarge, Amount: 1}),
 		env("pe-1", events.PerformanceEvaluated{Project: "台式电脑", Score: 955, Grade: events.GradeExcellent, ProblemsFound: 2, ProblemsFixed: 1}),
+		env("r-1", events.Reversal{EventID: "e-2", Reason: "重复记账", Body: events.Expenditure{
+			Functional: "2010301", Economic: "30101", ExpenditureKind: events.ExpenditureBasic, Fund: events.FundGovernmentFund, Amount: 99,
+		}}),
 		env("u-1", events.UnitRegistered{Name: "上海市青浦区行政服务中心", Department: "上海市青浦区政务服务办公室", UnitType: events.UnitPublicInstitution}),
 	}
 }

@@ -691,7 +691,7 @@ func (x Outcome_Status) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Outcome_Status.Descriptor instead.
 func (Outcome_Status) EnumDescriptor() ([]byte, []int) {
-	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{14, 0}
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{15, 0}
 }
 
 // Event is one fact published by an accounting system (会计核算系统): the
@@ -738,6 +738,7 @@ type Event struct {
 	//	*Event_LiabilityChanged
 	//	*Event_ProcurementContracted
 	//	*Event_PerformanceEvaluated
+	//	*Event_Reversal
 	Body          isEvent_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -944,6 +945,15 @@ func (x *Event) GetPerformanceEvaluated() *PerformanceEvaluated {
 	return nil
 }
 
+func (x *Event) GetReversal() *Reversal {
+	if x != nil {
+		if x, ok := x.Body.(*Event_Reversal); ok {
+			return x.Reversal
+		}
+	}
+	return nil
+}
+
 type isEvent_Body interface {
 	isEvent_Body()
 }
@@ -1002,6 +1012,10 @@ type Event_PerformanceEvaluated struct {
 	PerformanceEvaluated *PerformanceEvaluated `protobuf:"bytes,21,opt,name=performance_evaluated,json=performanceEvaluated,proto3,oneof"`
 }
 
+type Event_Reversal struct {
+	Reversal *Reversal `protobuf:"bytes,22,opt,name=reversal,proto3,oneof"`
+}
+
 func (*Event_Appropriation) isEvent_Body() {}
 
 func (*Event_OtherIncome) isEvent_Body() {}
@@ -1025,6 +1039,8 @@ func (*Event_LiabilityChanged) isEvent_Body() {}
 func (*Event_ProcurementContracted) isEvent_Body() {}
 
 func (*Event_PerformanceEvaluated) isEvent_Body() {}
+
+func (*Event_Reversal) isEvent_Body() {}
 
 // Appropriation is money received from the finance bureau (财政拨款收入),
 // for the 功能分类 项 it is intended for.
@@ -1954,6 +1970,71 @@ func (x *PerformanceEvaluated) GetProblemsFixed() int32 {
 	return 0
 }
 
+// Reversal is a 红字冲销: it cancels an event appended earlier, naming it and
+// restating its body.
+type Reversal struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The id of the event reversed, in the same ledger.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// Why, in words.
+	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The body of the event reversed, restated: only the body is set.
+	Restated      *Event `protobuf:"bytes,3,opt,name=restated,proto3" json:"restated,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Reversal) Reset() {
+	*x = Reversal{}
+	mi := &file_budgetledger_v1_event_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Reversal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Reversal) ProtoMessage() {}
+
+func (x *Reversal) ProtoReflect() protoreflect.Message {
+	mi := &file_budgetledger_v1_event_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Reversal.ProtoReflect.Descriptor instead.
+func (*Reversal) Descriptor() ([]byte, []int) {
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *Reversal) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *Reversal) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *Reversal) GetRestated() *Event {
+	if x != nil {
+		return x.Restated
+	}
+	return nil
+}
+
 // Outcome is the publisher's receipt (回执) for one event. The ledger sends
 // it only after the event (or its rejection) is durably committed.
 type Outcome struct {
@@ -1986,7 +2067,7 @@ type Outcome struct {
 
 func (x *Outcome) Reset() {
 	*x = Outcome{}
-	mi := &file_budgetledger_v1_event_proto_msgTypes[14]
+	mi := &file_budgetledger_v1_event_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1998,7 +2079,7 @@ func (x *Outcome) String() string {
 func (*Outcome) ProtoMessage() {}
 
 func (x *Outcome) ProtoReflect() protoreflect.Message {
-	mi := &file_budgetledger_v1_event_proto_msgTypes[14]
+	mi := &file_budgetledger_v1_event_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2011,7 +2092,7 @@ func (x *Outcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Outcome.ProtoReflect.Descriptor instead.
 func (*Outcome) Descriptor() ([]byte, []int) {
-	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{14}
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Outcome) GetLedger() string {
@@ -2081,7 +2162,7 @@ var File_budgetledger_v1_event_proto protoreflect.FileDescriptor
 
 const file_budgetledger_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"\x1bbudgetledger/v1/event.proto\x12\x0fbudgetledger.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf0\b\n" +
+	"\x1bbudgetledger/v1/event.proto\x12\x0fbudgetledger.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa9\t\n" +
 	"\x05Event\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06ledger\x18\x02 \x01(\tR\x06ledger\x12\x12\n" +
@@ -2104,7 +2185,8 @@ const file_budgetledger_v1_event_proto_rawDesc = "" +
 	"\rasset_changed\x18\x12 \x01(\v2\x1d.budgetledger.v1.AssetChangedH\x00R\fassetChanged\x12P\n" +
 	"\x11liability_changed\x18\x13 \x01(\v2!.budgetledger.v1.LiabilityChangedH\x00R\x10liabilityChanged\x12_\n" +
 	"\x16procurement_contracted\x18\x14 \x01(\v2&.budgetledger.v1.ProcurementContractedH\x00R\x15procurementContracted\x12\\\n" +
-	"\x15performance_evaluated\x18\x15 \x01(\v2%.budgetledger.v1.PerformanceEvaluatedH\x00R\x14performanceEvaluatedB\x06\n" +
+	"\x15performance_evaluated\x18\x15 \x01(\v2%.budgetledger.v1.PerformanceEvaluatedH\x00R\x14performanceEvaluated\x127\n" +
+	"\breversal\x18\x16 \x01(\v2\x19.budgetledger.v1.ReversalH\x00R\breversalB\x06\n" +
 	"\x04body\"r\n" +
 	"\rAppropriation\x12)\n" +
 	"\x04fund\x18\x01 \x01(\x0e2\x15.budgetledger.v1.FundR\x04fund\x12\x1e\n" +
@@ -2179,7 +2261,11 @@ const file_budgetledger_v1_event_proto_rawDesc = "" +
 	"\fscore_tenths\x18\x02 \x01(\x05R\vscoreTenths\x12,\n" +
 	"\x05grade\x18\x03 \x01(\x0e2\x16.budgetledger.v1.GradeR\x05grade\x12%\n" +
 	"\x0eproblems_found\x18\x04 \x01(\x05R\rproblemsFound\x12%\n" +
-	"\x0eproblems_fixed\x18\x05 \x01(\x05R\rproblemsFixed\"\x8a\x03\n" +
+	"\x0eproblems_fixed\x18\x05 \x01(\x05R\rproblemsFixed\"q\n" +
+	"\bReversal\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x122\n" +
+	"\brestated\x18\x03 \x01(\v2\x16.budgetledger.v1.EventR\brestated\"\x8a\x03\n" +
 	"\aOutcome\x12\x16\n" +
 	"\x06ledger\x18\x01 \x01(\tR\x06ledger\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x127\n" +
@@ -2281,7 +2367,7 @@ func file_budgetledger_v1_event_proto_rawDescGZIP() []byte {
 }
 
 var file_budgetledger_v1_event_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
-var file_budgetledger_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_budgetledger_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_budgetledger_v1_event_proto_goTypes = []any{
 	(BudgetStage)(0),              // 0: budgetledger.v1.BudgetStage
 	(AssetClass)(0),               // 1: budgetledger.v1.AssetClass
@@ -2307,8 +2393,9 @@ var file_budgetledger_v1_event_proto_goTypes = []any{
 	(*LiabilityChanged)(nil),      // 21: budgetledger.v1.LiabilityChanged
 	(*ProcurementContracted)(nil), // 22: budgetledger.v1.ProcurementContracted
 	(*PerformanceEvaluated)(nil),  // 23: budgetledger.v1.PerformanceEvaluated
-	(*Outcome)(nil),               // 24: budgetledger.v1.Outcome
-	(*timestamppb.Timestamp)(nil), // 25: google.protobuf.Timestamp
+	(*Reversal)(nil),              // 24: budgetledger.v1.Reversal
+	(*Outcome)(nil),               // 25: budgetledger.v1.Outcome
+	(*timestamppb.Timestamp)(nil), // 26: google.protobuf.Timestamp
 }
 var file_budgetledger_v1_event_proto_depIdxs = []int32{
 	11, // 0: budgetledger.v1.Event.appropriation:type_name -> budgetledger.v1.Appropriation
@@ -2323,28 +2410,30 @@ var file_budgetledger_v1_event_proto_depIdxs = []int32{
 	21, // 9: budgetledger.v1.Event.liability_changed:type_name -> budgetledger.v1.LiabilityChanged
 	22, // 10: budgetledger.v1.Event.procurement_contracted:type_name -> budgetledger.v1.ProcurementContracted
 	23, // 11: budgetledger.v1.Event.performance_evaluated:type_name -> budgetledger.v1.PerformanceEvaluated
-	6,  // 12: budgetledger.v1.Appropriation.fund:type_name -> budgetledger.v1.Fund
-	7,  // 13: budgetledger.v1.OtherIncome.kind:type_name -> budgetledger.v1.IncomeKind
-	8,  // 14: budgetledger.v1.Expenditure.kind:type_name -> budgetledger.v1.ExpenditureKind
-	6,  // 15: budgetledger.v1.Expenditure.fund:type_name -> budgetledger.v1.Fund
-	17, // 16: budgetledger.v1.Expenditure.reception:type_name -> budgetledger.v1.Reception
-	6,  // 17: budgetledger.v1.OpeningBalance.fund:type_name -> budgetledger.v1.Fund
-	0,  // 18: budgetledger.v1.Budget.stage:type_name -> budgetledger.v1.BudgetStage
-	8,  // 19: budgetledger.v1.Budget.kind:type_name -> budgetledger.v1.ExpenditureKind
-	6,  // 20: budgetledger.v1.Budget.fund:type_name -> budgetledger.v1.Fund
-	5,  // 21: budgetledger.v1.UnitRegistered.type:type_name -> budgetledger.v1.UnitType
-	1,  // 22: budgetledger.v1.AssetChanged.class:type_name -> budgetledger.v1.AssetClass
-	2,  // 23: budgetledger.v1.ProcurementContracted.category:type_name -> budgetledger.v1.ProcurementCategory
-	3,  // 24: budgetledger.v1.ProcurementContracted.reserved:type_name -> budgetledger.v1.Enterprise
-	3,  // 25: budgetledger.v1.ProcurementContracted.supplier:type_name -> budgetledger.v1.Enterprise
-	4,  // 26: budgetledger.v1.PerformanceEvaluated.grade:type_name -> budgetledger.v1.Grade
-	9,  // 27: budgetledger.v1.Outcome.status:type_name -> budgetledger.v1.Outcome.Status
-	25, // 28: budgetledger.v1.Outcome.recorded_at:type_name -> google.protobuf.Timestamp
-	29, // [29:29] is the sub-list for method output_type
-	29, // [29:29] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	24, // 12: budgetledger.v1.Event.reversal:type_name -> budgetledger.v1.Reversal
+	6,  // 13: budgetledger.v1.Appropriation.fund:type_name -> budgetledger.v1.Fund
+	7,  // 14: budgetledger.v1.OtherIncome.kind:type_name -> budgetledger.v1.IncomeKind
+	8,  // 15: budgetledger.v1.Expenditure.kind:type_name -> budgetledger.v1.ExpenditureKind
+	6,  // 16: budgetledger.v1.Expenditure.fund:type_name -> budgetledger.v1.Fund
+	17, // 17: budgetledger.v1.Expenditure.reception:type_name -> budgetledger.v1.Reception
+	6,  // 18: budgetledger.v1.OpeningBalance.fund:type_name -> budgetledger.v1.Fund
+	0,  // 19: budgetledger.v1.Budget.stage:type_name -> budgetledger.v1.BudgetStage
+	8,  // 20: budgetledger.v1.Budget.kind:type_name -> budgetledger.v1.ExpenditureKind
+	6,  // 21: budgetledger.v1.Budget.fund:type_name -> budgetledger.v1.Fund
+	5,  // 22: budgetledger.v1.UnitRegistered.type:type_name -> budgetledger.v1.UnitType
+	1,  // 23: budgetledger.v1.AssetChanged.class:type_name -> budgetledger.v1.AssetClass
+	2,  // 24: budgetledger.v1.ProcurementContracted.category:type_name -> budgetledger.v1.ProcurementCategory
+	3,  // 25: budgetledger.v1.ProcurementContracted.reserved:type_name -> budgetledger.v1.Enterprise
+	3,  // 26: budgetledger.v1.ProcurementContracted.supplier:type_name -> budgetledger.v1.Enterprise
+	4,  // 27: budgetledger.v1.PerformanceEvaluated.grade:type_name -> budgetledger.v1.Grade
+	10, // 28: budgetledger.v1.Reversal.restated:type_name -> budgetledger.v1.Event
+	9,  // 29: budgetledger.v1.Outcome.status:type_name -> budgetledger.v1.Outcome.Status
+	26, // 30: budgetledger.v1.Outcome.recorded_at:type_name -> google.protobuf.Timestamp
+	31, // [31:31] is the sub-list for method output_type
+	31, // [31:31] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_budgetledger_v1_event_proto_init() }
@@ -2365,6 +2454,7 @@ func file_budgetledger_v1_event_proto_init() {
 		(*Event_LiabilityChanged)(nil),
 		(*Event_ProcurementContracted)(nil),
 		(*Event_PerformanceEvaluated)(nil),
+		(*Event_Reversal)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2372,7 +2462,7 @@ func file_budgetledger_v1_event_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_budgetledger_v1_event_proto_rawDesc), len(file_budgetledger_v1_event_proto_rawDesc)),
 			NumEnums:      10,
-			NumMessages:   15,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

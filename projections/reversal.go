@@ -1,0 +1,62 @@
+package projections
+
+import "github.com/budgetledger/budgetledger/events"
+
+// effective turns every reversal (红字冲销) into the body it reverses with
+// its amounts and counts negated, dated and filed as the reversal: a red
+// entry. Every fold reads its events through it, so from the reversal's date
+// on the original and its reversal cancel, and as of an earlier date the
+// original still counts. The ledger has checked that the reversal restates
+// its original exactly, in the same unit and fiscal year.
+func effective(evs Events) Events {
+	return func(yield func(events.Event) bool) {
+		for e := range evs {
+			if r, ok := e.Body.(events.Reversal); ok {
+				e.Body = negate(r.Body)
+			}
+			if !yield(e) {
+				return
+			}
+		}
+	}
+}
+
+// negate returns b with its amount (and counts) of the opposite sign.
+func negate(b events.Body) events.Body {
+	switch x := b.(type) {
+	case events.Appropriation:
+		x.Amount = -x.Amount
+		return x
+	case events.OtherIncome:
+		x.Amount = -x.Amount
+		return x
+	case events.Expenditure:
+		x.Amount = -x.Amount
+		if r := x.Reception; r != nil {
+			x.Reception = &events.Reception{Batches: -r.Batches, Visitors: -r.Visitors, ForeignVisitors: -r.ForeignVisitors}
+		}
+		return x
+	case events.OpeningBalance:
+		x.Amount = -x.Amount
+		return x
+	case events.NonFiscalSurplusUsed:
+		x.Amount = -x.Amount
+		return x
+	case events.SurplusDistribution:
+		x.Amount = -x.Amount
+		return x
+	case events.Budget:
+		x.Amount = -x.Amount
+		return x
+	case events.AssetChanged:
+		x.Amount, x.Quantity = -x.Amount, -x.Quantity
+		return x
+	case events.LiabilityChanged:
+		x.Amount = -x.Amount
+		return x
+	case events.ProcurementContracted:
+		x.Amount = -x.Amount
+		return x
+	}
+	return b // no amount: registrations and evaluations are corrected, not reversed
+}
