@@ -521,7 +521,7 @@ func (j *jsonBodies) set(body Body) {
 		j.NonFiscalSurplusUsed = &jsonAmountOnly{Amount: jsonAmount(b.Amount.String())}
 	case SurplusDistribution:
 		j.SurplusDistribution = &jsonAmountOnly{Amount: jsonAmount(b.Amount.String())}
-		case Reversal:
+	case Reversal:
 		r := &jsonReversal{EventID: b.EventID, Reason: b.Reason}
 		r.jsonBodies.set(b.Body)
 		j.Reversal = r
