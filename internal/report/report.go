@@ -124,7 +124,25 @@ func WriteCSV(w io.Writer, d Document) error {
 	if err := cw.Write(head); err != nil {
 		return err
 	}
-	for _, r := range d.Rows {
+	side := ""
+	for i, r := range d.Rows {
+		// A side with columns of its own (the income side of the
+		// 财政拨款收入支出决算总表) gets its own headings above its rows.
+		if _, own := d.SideColumns[r.Side]; own && (i == 0 || r.Side != side) {
+			cols := d.columnsOf(r.Side)
+			sub := []string{r.Side, "", ""}
+			for _, c := range cols {
+				sub = append(sub, c+"（万元）")
+			}
+			sub = append(sub, make([]string, max(0, len(d.Columns)-len(cols)))...)
+			for _, c := range cols {
+				sub = append(sub, c+"（元）")
+			}
+			if err := cw.Write(sub); err != nil {
+				return err
+			}
+		}
+		side = r.Side
 		// A row with fewer columns leaves the rest blank, so that every
 		// column keeps one meaning down the sheet.
 		blank := make([]string, max(0, len(d.Columns)-len(r.values())))
