@@ -239,6 +239,7 @@ func (l *Log) Verify(ctx context.Context, ledgerName string) (Verification, erro
 	v := Verification{Ledger: ledgerName}
 	var prev [32]byte
 	var prevTime int64
+	reversals := 0
 	err := l.view(ledgerName, func(b *bolt.Bucket) error {
 		ids := b.Bucket(bucketIDs)
 		c := b.Bucket(bucketLog).Cursor()
@@ -266,11 +267,20 @@ func (l *Log) Verify(ctx context.Context, ledgerName string) (Verification, erro
 			if p := ids.Get([]byte(r.Event.ID)); p == nil || !bytes.Equal(p, k) {
 				return fmt.Errorf("%w at seq %d: id index does not point at event %s", ErrChainBroken, seq, r.Event.ID)
 			}
+			if rv, ok := r.Event.Body.(events.Reversal); ok {
+				reversals++
+				if rb := b.Bucket(bucketReversed); rb == nil || !bytes.Equal(rb.Get([]byte(rv.EventID)), k) {
+					return fmt.Errorf("%w at seq %d: the reversal index does not record that %s is reversed", ErrChainBroken, seq, rv.EventID)
+				}
+			}
 			prev, prevTime = r.Hash, at
 			v.Events = seq
 		}
 		if n := uint64(ids.Stats().KeyN); n != v.Events {
 			return fmt.Errorf("%w: id index holds %d ids for %d events", ErrChainBroken, n, v.Events)
+		}
+		if rb := b.Bucket(bucketReversed); rb != nil && rb.Stats().KeyN != reversals {
+			return fmt.Errorf("%w: the reversal index holds %d events for %d reversals", ErrChainBroken, rb.Stats().KeyN, reversals)
 		}
 		return nil
 	})

@@ -1,6 +1,7 @@
 package ledger_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/budgetledger/budgetledger/events"
@@ -56,6 +57,9 @@ func TestReversal(t *testing.T) {
 	rr.ID, rr.Body = "r-of-r", events.Reversal{EventID: "r-ok", Reason: "撤销冲销", Body: orig.Body}
 	if o := appendOne(t, l, sub(rr)); o.Status != ledger.Rejected || o.Code != events.CodeReversalMismatch {
 		t.Errorf("reversal of a reversal: %+v", o)
+	}
+	if _, err := l.Verify(context.Background(), "qingpu-zwb"); err != nil {
+		t.Errorf("verify with a reversal: %v", err)
 	}
 	// Final across a restart.
 	closeLog(t, l)

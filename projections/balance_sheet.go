@@ -42,16 +42,18 @@ func (p position) add(key string, value, qty int64) error {
 // of its own too: by the event's unit price, or, without one, its average).
 func assetKeys(b events.AssetChanged) []string {
 	keys := []string{b.Class.String()}
+	// A reversal's red entry has a negative amount and quantity: the line
+	// is chosen on the item price, which keeps its sign.
 	price := b.UnitPrice
-	if price == 0 && b.Quantity > 0 {
+	if price == 0 && b.Quantity != 0 {
 		price = b.Amount / events.Amount(b.Quantity)
 	}
 	switch {
 	case b.Class.Vehicle():
 		keys = append(keys, "vehicles", "general_equipment")
-	case b.Class == events.AssetGeneralEquipment && b.Quantity > 0 && price >= generalEquipmentThreshold:
+	case b.Class == events.AssetGeneralEquipment && b.Quantity != 0 && price >= generalEquipmentThreshold:
 		keys = append(keys, "general_equipment_over_500k")
-	case b.Class == events.AssetSpecialEquipment && b.Quantity > 0 && price >= specialEquipmentThreshold:
+	case b.Class == events.AssetSpecialEquipment && b.Quantity != 0 && price >= specialEquipmentThreshold:
 		keys = append(keys, "special_equipment_over_1m")
 	}
 	return keys

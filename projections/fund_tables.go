@@ -2,6 +2,7 @@ package projections
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/budgetledger/budgetledger/events"
 )
@@ -86,6 +87,8 @@ func foldFundTable(evs Events, f Filter, cat *events.Catalog, fund events.Fund, 
 	}
 	st := &Statement{Title: title, Ledger: f.Ledger, Unit: f.Unit, FiscalYear: f.FiscalYear, AsOf: f.asOf(),
 		Columns: columns, Rows: rows}
+	// Money seen but all reversed is no money: the net sums decide.
+	hasMoney = hasMoney && slices.ContainsFunc(rows[0].Amounts, func(a events.Amount) bool { return a != 0 })
 	if !hasMoney {
 		// The official sentence of an empty fund table.
 		st.Note = "说明：" + names.subject() + "本年度没有" + fund.Name() + "财政拨款收入和支出，故本表无数据。"

@@ -70,7 +70,9 @@ func (s *IncomeExpenditure) Add(e *events.Event) error {
 		err = add(&s.SurplusDistribution, int64(b.Amount))
 	case events.Reversal:
 		red := *e
-		red.Body = negate(b.Body)
+		if red.Body = negate(b.Body); red.Body == nil {
+			return nil
+		}
 		return s.Add(&red)
 	case events.Budget, events.UnitRegistered, events.AssetChanged, events.LiabilityChanged,
 		events.ProcurementContracted, events.PerformanceEvaluated:

@@ -75,14 +75,9 @@ func FoldNotes(evs Events, f Filter, cat *events.Catalog) (*Statement, error) {
 		return nil, err
 	}
 	// The prior year counts only if the ledger holds its income or
-	// spending (an opening position of assets dated in it is not enough).
-	hasPrior := slices.ContainsFunc(all, func(e events.Event) bool {
-		switch e.Body.(type) {
-		case events.Appropriation, events.OtherIncome, events.Expenditure, events.OpeningBalance:
-			return prior.Match(&e)
-		}
-		return false
-	})
+	// spending, net of reversals (an opening position of assets dated in it
+	// is not enough).
+	hasPrior := t1p.amount("grand_total:income") != 0 || t1p.amount("total:expenditure") != 0
 
 	// 一、收入支出决算总体情况.
 	total := t1.amount("grand_total:income")
@@ -141,6 +136,9 @@ func FoldNotes(evs Events, f Filter, cat *events.Catalog) (*Statement, error) {
 	n.money("general:initial_budget", "一般公共预算财政拨款支出年初预算", initial)
 	n.percent("general:completion", "一般公共预算财政拨款支出完成年初预算", general, initial)
 	for _, code := range slices.Sorted(maps.Keys(byClass)) {
+		if byClass[code] == 0 {
+			continue // budgeted, then reversed
+		}
 		name := cat.NameIn(events.Functional, code, f.FiscalYear)
 		n.money("general:initial_budget:"+code, name+"（类）年初预算", byClass[code])
 		// The narrative restates each 类's spending beside its budget.

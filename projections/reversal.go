@@ -12,7 +12,9 @@ func effective(evs Events) Events {
 	return func(yield func(events.Event) bool) {
 		for e := range evs {
 			if r, ok := e.Body.(events.Reversal); ok {
-				e.Body = negate(r.Body)
+				if e.Body = negate(r.Body); e.Body == nil {
+					continue
+				}
 			}
 			if !yield(e) {
 				return
@@ -58,5 +60,5 @@ func negate(b events.Body) events.Body {
 		x.Amount = -x.Amount
 		return x
 	}
-	return b // no amount: registrations and evaluations are corrected, not reversed
+	return nil // no amount: registrations and evaluations are corrected, not reversed
 }

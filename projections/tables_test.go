@@ -417,3 +417,46 @@ func rowDiff(a, b *projections.Statement) events.Amount {
 	}
 	return d
 }
+
+// TestReversalCancels: an event and its reversal give, as of any date after
+// the reversal, exactly the statements of the ledger without the event:
+// every cell, count, quantity and note, for an expenditure, a reception, an
+// opening balance of a fund table and a dear piece of equipment.
+func TestReversalCancels(t *testing.T) {
+	base := sampleEvents(t)
+	ev := func(id string, b events.Body) events.Event {
+		return events.Event{ID: id, Ledger: budgetledger.SampleLedgerName, Unit: "本级", FiscalYear: 2020, Date: events.NewDate(2020, 5, 6), Source: "s", Voucher: "v-" + id, Body: b}
+	}
+	originals := []events.Event{
+		ev("x-exp", events.Expenditure{Functional: "2080505", Economic: "30108", ExpenditureKind: events.ExpenditureBasic, Fund: events.FundGeneralBudget, Amount: 1_234_56}),
+		ev("x-rec", events.Expenditure{Functional: "2019999", Economic: "30217", ExpenditureKind: events.ExpenditureBasic, Fund: events.FundGeneralBudget, Amount: 800_00,
+			Reception: &events.Reception{Batches: 1, Visitors: 9}}),
+		ev("x-gf", events.OpeningBalance{Fund: events.FundGovernmentFund, Functional: "2120803", Amount: 5_000_00}),
+		ev("x-srv", events.AssetChanged{Class: events.AssetGeneralEquipment, Quantity: 2, Amount: 1_200_000_00}),
+		ev("x-bud", events.Budget{Stage: events.BudgetInitial, Functional: "2210201", ExpenditureKind: events.ExpenditureBasic, Fund: events.FundGeneralBudget, Amount: 10_00}),
+		ev("x-pro", events.ProcurementContracted{Category: events.ProcurementWorks, Supplier: events.EnterpriseLarge, Amount: 99_00}),
+	}
+	with := slices.Clone(base)
+	for _, o := range originals {
+		r := o
+		r.ID, r.Voucher, r.Date = "red-"+o.ID, "红-"+o.ID, events.NewDate(2020, 11, 30)
+		r.Body = events.Reversal{EventID: o.ID, Reason: "冲销", Body: o.Body}
+		with = append(with, o, r)
+	}
+	f := projections.Filter{Ledger: budgetledger.SampleLedgerName, FiscalYear: 2020}
+	for _, spec := range projections.Specs {
+		want, err := spec.Fold(slices.Values(base), f, events.DefaultCatalog())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := spec.Fold(slices.Values(with), f, events.DefaultCatalog())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.EqualFunc(got.Rows, want.Rows, func(a, b projections.Row) bool {
+			return a.Key == b.Key && slices.Equal(a.Amounts, b.Amounts) && slices.Equal(a.Quantities, b.Quantities)
+		}) || !slices.Equal(got.Facts, want.Facts) || got.Note != want.Note {
+			t.Errorf("%s: reversed events still show:\n got %+v %+v %q\nwant %+v %+v %q", spec.Name, got.Rows, got.Facts, got.Note, want.Rows, want.Facts, want.Note)
+		}
+	}
+}

@@ -313,7 +313,7 @@ func (h *Handler) checks(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	known, err := knownAt(r, false)
+	known, err := h.knownAt(r, f.Ledger, false)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -374,8 +374,12 @@ func (h *Handler) checks(w http.ResponseWriter, r *http.Request) {
 	if asOf == 0 {
 		asOf = events.YearEnd(f.FiscalYear)
 	}
-	writeJSON(w, 200, map[string]any{"ledger": f.Ledger, "fiscal_year": f.FiscalYear, "as_of": asOf.String(),
-		"failed": failed, "results": results})
+	doc := map[string]any{"ledger": f.Ledger, "fiscal_year": f.FiscalYear, "as_of": asOf.String(),
+		"failed": failed, "results": results}
+	if known.Bounded() {
+		doc["known_at"] = r.URL.Query().Get("known_at")
+	}
+	writeJSON(w, 200, doc)
 }
 
 // statements lists the statements the API serves.
@@ -403,20 +407,36 @@ func (h *Handler) statement(w http.ResponseWriter, r *http.Request) {
 // knownAt reads known_at=: a log sequence (a whole number) or a moment
 // (RFC 3339, e.g. 2020-07-15T18:00:00+08:00). A sequence bounds one ledger
 // only, so it is refused for a department.
-func knownAt(r *http.Request, department bool) (ledger.KnownAt, error) {
+//
+// A bound in the future is refused: its answer would still change as events
+// arrive, and known_at promises an answer that never does.
+func (h *Handler) knownAt(r *http.Request, ledgerName string, department bool) (ledger.KnownAt, error) {
 	s := r.URL.Query().Get("known_at")
 	if s == "" {
 		return ledger.KnownAt{}, nil
 	}
+	// An unencoded + in a query reads as a space: put it back before the
+	// offset of a moment.
+	s = strings.Replace(s, " ", "+", 1)
 	if n, err := strconv.ParseUint(s, 10, 64); err == nil && n > 0 {
 		if department {
 			return ledger.KnownAt{}, badRequest("known_at=%s: a sequence belongs to one ledger; give a moment (RFC 3339) for a department", s)
+		}
+		last, err := h.log.Len(ledgerName)
+		if err != nil {
+			return ledger.KnownAt{}, err
+		}
+		if n > last {
+			return ledger.KnownAt{}, badRequest("known_at=%d: beyond the log's last sequence, %d", n, last)
 		}
 		return ledger.KnownAt{Seq: n}, nil
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return ledger.KnownAt{}, badRequest("known_at=%q: expected a log sequence or a moment such as 2020-07-15T18:00:00+08:00", s)
+		return ledger.KnownAt{}, badRequest("known_at=%q: expected a log sequence or a moment such as 2020-07-15T18:00:00+08:00 (write + as %%2B in a URL)", s)
+	}
+	if t.After(time.Now()) {
+		return ledger.KnownAt{}, badRequest("known_at=%s: a moment in the future", s)
 	}
 	return ledger.KnownAt{Time: t}, nil
 }
@@ -469,7 +489,7 @@ func (h *Handler) serveStatement(w http.ResponseWriter, r *http.Request, f proje
 			return
 		}
 	}
-	known, err := knownAt(r, len(ledgers) != 1 || title != f.Ledger)
+	known, err := h.knownAt(r, f.Ledger, len(ledgers) != 1 || title != f.Ledger)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -518,6 +538,9 @@ func (h *Handler) writeStatement(w http.ResponseWriter, r *http.Request, st *pro
 	}
 	if r.URL.Query().Get("format") == "csv" || strings.Contains(r.Header.Get("Accept"), "text/csv") {
 		name := fmt.Sprintf("%s-%d-%s.csv", st.Ledger, st.FiscalYear, st.AsOf)
+		if doc.KnownAt != "" {
+			name = strings.TrimSuffix(name, ".csv") + "-known-" + strings.NewReplacer(" ", "", ":", "", "+", "").Replace(doc.KnownAt) + ".csv"
+		}
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 		if err := report.WriteCSV(w, doc); err != nil {

@@ -233,7 +233,13 @@ func TestKnownAt(t *testing.T) {
 	if atYuan != beforeYuan {
 		t.Errorf("known at %s: %s, want %s", last.RecordedAt, atTime, before)
 	}
-	if code, _, body := do(t, "GET", base+"/statements/income?year=2020&known_at=yesterday", "", nil, ""); code != 400 || !strings.Contains(string(body), "known_at") {
-		t.Errorf("bad known_at: %d %s", code, body)
+	for _, q := range []string{"yesterday", fmt.Sprint(n + 5), "2999-01-01T00:00:00Z"} {
+		if code, _, body := do(t, "GET", base+"/statements/income?year=2020&known_at="+q, "", nil, ""); code != 400 || !strings.Contains(string(body), "known_at") {
+			t.Errorf("known_at=%s: %d %s", q, code, body)
+		}
+	}
+	// An unencoded + (read as a space) before the offset is understood.
+	if code, _, body := do(t, "GET", base+"/statements/income?year=2020&known_at=2020-07-15T18:00:00+08:00", "", nil, ""); code != 200 {
+		t.Errorf("known_at with a raw +: %d %s", code, body)
 	}
 }

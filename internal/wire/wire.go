@@ -177,10 +177,23 @@ func decodeBody(m *pb.Event) (events.Body, error) {
 			if in.Id != "" || in.Ledger != "" || in.Unit != "" || in.FiscalYear != 0 || in.Date != "" || in.Source != "" || in.Voucher != "" || in.Memo != "" {
 				d.keep(&events.ValidationError{Code: events.CodeInvalidField, Field: "reversal.restated", Expected: "only the body of the event reversed, no envelope"})
 			}
+			if n, ok := unknownField(in); ok {
+				if in.Body == nil {
+					d.keep(&events.ValidationError{Code: events.CodeUnknownBody, Field: "reversal.body", Value: fieldNumber(n),
+						Expected: "exactly one known body: " + kindList()})
+				} else {
+					d.keep(unknownFieldError("reversal.restated", "Event", n))
+				}
+			}
 			if _, nested := in.Body.(*pb.Event_Reversal); nested {
 				d.keep(&events.ValidationError{Code: events.CodeInvalidField, Field: "reversal.reversal", Expected: "the body of an ordinary event: a reversal cannot be reversed"})
 			} else if in.Body != nil && d.err == nil {
 				body, err := decodeBody(in)
+				if v, ok := err.(*events.ValidationError); ok {
+					w := *v
+					w.Field = "reversal." + w.Field // the same paths as the JSON form
+					err = &w
+				}
 				d.keep(err)
 				r.Body = body
 			}
