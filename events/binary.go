@@ -54,6 +54,8 @@ const (
 	// A reversal: the id reversed, the reason, then the restated body with
 	// its own tag.
 	tagReversal = 16
+	// A year-end close: no fields.
+	tagYearEndClosed = 17
 )
 
 // AppendBinary appends the binary form of e to b.
@@ -155,6 +157,8 @@ func appendBody(b []byte, body Body) ([]byte, error) {
 	case SurplusDistribution:
 		b = append(b, tagSurplusDistribution)
 		b = binary.AppendVarint(b, int64(x.Amount))
+	case YearEndClosed:
+		b = append(b, tagYearEndClosed)
 	case Reversal:
 		if _, nested := x.Body.(Reversal); nested || x.Body == nil {
 			return nil, fmt.Errorf("reversal of %T", x.Body)
@@ -278,6 +282,8 @@ func (d *decoder) body() Body {
 		return NonFiscalSurplusUsed{Amount: Amount(d.varint())}
 	case tagSurplusDistribution:
 		return SurplusDistribution{Amount: Amount(d.varint())}
+	case tagYearEndClosed:
+		return YearEndClosed{}
 	case tagReversal:
 		x := Reversal{EventID: d.string(), Reason: d.string()}
 		if len(d.b) > 0 && d.b[0] == tagReversal {

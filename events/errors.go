@@ -43,6 +43,8 @@ const (
 	CodeReversalTarget    Code = "reversal_target_unknown" // the event to reverse is not in the ledger
 	CodeAlreadyReversed   Code = "already_reversed"        // the event was reversed before
 	CodeReversalMismatch  Code = "reversal_mismatch"       // the reversal does not restate its event
+	CodeYearClosed        Code = "year_closed"             // the fiscal year is closed (年终结账)
+	CodeNegativeBalance   Code = "negative_balance"        // a balance to carry forward is negative
 )
 
 // ValidationError says what is wrong with an event in words a finance

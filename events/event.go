@@ -50,6 +50,7 @@ const (
 	KindProcurement          Kind = "procurement_contracted"
 	KindPerformance          Kind = "performance_evaluated"
 	KindReversal             Kind = "reversal"
+	KindYearEndClosed        Kind = "year_end_closed"
 )
 
 // Kinds lists every body kind in wire order.
@@ -57,7 +58,7 @@ var Kinds = []Kind{
 	KindAppropriation, KindOtherIncome, KindExpenditure,
 	KindOpeningBalance, KindNonFiscalSurplusUsed, KindSurplusDistribution,
 	KindBudget, KindUnitRegistered, KindAssetChanged, KindLiabilityChanged,
-	KindProcurement, KindPerformance, KindReversal,
+	KindProcurement, KindPerformance, KindReversal, KindYearEndClosed,
 }
 
 // Appropriation is money received from the finance bureau (财政拨款收入), for
@@ -175,6 +176,16 @@ func (ProcurementContracted) Kind() Kind { return KindProcurement }
 
 // Kind implements Body.
 func (Reversal) Kind() Kind { return KindReversal }
+
+// Kind implements Body.
+func (YearEndClosed) Kind() Kind { return KindYearEndClosed }
+
+// YearEndClosed is 年终结账: the books of the event's fiscal year are closed.
+// The ledger then carries each unit's 年末结转和结余 (by fund, and by 功能分类
+// for earmarked funds) into the next year as 年初结转和结余, in the same
+// transaction, and refuses further ordinary events of the closed year.
+// Dated on the last day of the year it closes.
+type YearEndClosed struct{}
 
 // Reversal is a 红字冲销: it cancels an event appended earlier, naming it and
 // restating its body, as a red voucher restates the entry it reverses. The

@@ -40,6 +40,7 @@ type jsonBodies struct {
 	Procurement          *jsonProcurement   `json:"procurement_contracted,omitempty"`
 	Performance          *jsonPerformance   `json:"performance_evaluated,omitempty"`
 	Reversal             *jsonReversal      `json:"reversal,omitempty"`
+	YearEndClosed        *struct{}          `json:"year_end_closed,omitempty"`
 }
 
 type jsonReversal struct {
@@ -295,6 +296,9 @@ func (j *jsonBodies) decode() (Body, error) {
 		}
 		add(UnitRegistered{Name: b.Name, Department: b.Department, UnitType: t}, terr)
 	}
+	if j.YearEndClosed != nil {
+		add(YearEndClosed{}, nil)
+	}
 	if b := j.Reversal; b != nil {
 		inner, ierr := b.jsonBodies.decode()
 		if v, ok := ierr.(*ValidationError); ok {
@@ -521,6 +525,8 @@ func (j *jsonBodies) set(body Body) {
 		j.NonFiscalSurplusUsed = &jsonAmountOnly{Amount: jsonAmount(b.Amount.String())}
 	case SurplusDistribution:
 		j.SurplusDistribution = &jsonAmountOnly{Amount: jsonAmount(b.Amount.String())}
+	case YearEndClosed:
+		j.YearEndClosed = &struct{}{}
 	case Reversal:
 		r := &jsonReversal{EventID: b.EventID, Reason: b.Reason}
 		r.jsonBodies.set(b.Body)

@@ -63,6 +63,9 @@ func Validate(e *Event, c *Catalog) error {
 	if e.Body == nil {
 		return invalid(CodeMissingBody, "body", "", "exactly one body: "+kindList())
 	}
+	if _, ok := e.Body.(YearEndClosed); ok && e.Date != YearEnd(e.FiscalYear) {
+		return invalid(CodeInvalidDate, "date", e.Date.String(), "the last day of the year closed, "+YearEnd(e.FiscalYear).String())
+	}
 	return e.Body.validate(c)
 }
 
@@ -411,6 +414,8 @@ func abs(v int) int {
 	return v
 }
 
+func (YearEndClosed) validate(*Catalog) error { return nil }
+
 func (b Reversal) validate(c *Catalog) error {
 	if err := ValidateID(b.EventID); err != nil {
 		v := *err.(*ValidationError)
@@ -425,7 +430,7 @@ func (b Reversal) validate(c *Catalog) error {
 		return invalid(CodeMissingBody, "reversal.body", "", "the body of the event reversed, restated")
 	case Reversal:
 		return invalid(CodeInvalidField, "reversal.reversal", "", "the body of an ordinary event: a reversal cannot be reversed")
-	case UnitRegistered, PerformanceEvaluated:
+	case UnitRegistered, PerformanceEvaluated, YearEndClosed:
 		return invalid(CodeInvalidField, "reversal."+string(b.Body.Kind()), "", "a body that moves money or counts; publish a corrected "+string(b.Body.Kind())+" instead")
 	}
 	if err := b.Body.validate(c); err != nil {

@@ -23,6 +23,7 @@
 //	ledgers/<ledger>/rejects  rejection number (8 bytes) -> rejection (JSON)
 //	ledgers/<ledger>/rejids   event id -> latest rejection number (8 bytes)
 //	ledgers/<ledger>/reversed event id -> seq of the reversal that reversed it
+//	ledgers/<ledger>/closed   fiscal year (8 bytes) -> seq of its 年终结账
 //
 // Sequences start at 1 in each ledger and have no gaps. A record is
 //

@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -39,6 +41,7 @@ var (
 	bucketRejects  = []byte("rejects")
 	bucketRejIDs   = []byte("rejids")
 	bucketReversed = []byte("reversed")
+	bucketClosed   = []byte("closed")
 	keyFormat      = []byte("format")
 )
 
@@ -55,6 +58,12 @@ type Options struct {
 	ReadOnly bool
 	// Logger receives operational messages; slog.Default when nil.
 	Logger *slog.Logger
+	// CarryForward computes, for 年终结账, the next year's opening balances
+	// from a ledger's events (projections.CarryForward, wired by ledgerd;
+	// the log knows no statements). A *events.ValidationError refuses the
+	// close; any other error fails the commit. Without it, a close is
+	// refused.
+	CarryForward func(evs iter.Seq[events.Event], ledger string, year int) ([]events.Event, error)
 }
 
 // Log is the append-only event log. Its methods are safe for concurrent use.
@@ -391,6 +400,34 @@ func (w *writeTx) apply(s *Submission) (Outcome, error) {
 		}
 		return Outcome{Ledger: ledgerName, ID: e.ID, Status: Duplicate, Seq: seq, RecordedAt: r.RecordedAt, Via: s.Via, InboxSeq: s.InboxSeq}, nil
 	}
+	closed := b.Bucket(bucketClosed)
+	if closed.Get(yearKey(e.FiscalYear)) != nil {
+		return w.reject(ledgerName, s, &events.ValidationError{Code: events.CodeYearClosed, Field: "fiscal_year",
+			Value: strconv.Itoa(e.FiscalYear), Expected: "an event of a year not closed by 年终结账"})
+	}
+	var carried []events.Event
+	if _, ok := e.Body.(events.YearEndClosed); ok {
+		if closed.Get(yearKey(e.FiscalYear+1)) != nil {
+			return w.reject(ledgerName, s, &events.ValidationError{Code: events.CodeYearClosed, Field: "fiscal_year",
+				Value: strconv.Itoa(e.FiscalYear), Expected: "years closed in order: the next year is closed already"})
+		}
+		if w.l.opts.CarryForward == nil {
+			return w.reject(ledgerName, s, &events.ValidationError{Code: events.CodeYearClosed, Field: "year_end_closed",
+				Expected: "a ledger that can carry balances forward"})
+		}
+		all, err := ledgerEvents(b)
+		if err != nil {
+			return Outcome{}, fmt.Errorf("close %s %d: %w", ledgerName, e.FiscalYear, err)
+		}
+		carried, err = w.l.opts.CarryForward(slices.Values(all), ledgerName, e.FiscalYear)
+		var v *events.ValidationError
+		if errors.As(err, &v) {
+			return w.reject(ledgerName, s, v)
+		}
+		if err != nil {
+			return Outcome{}, fmt.Errorf("close %s %d: %w", ledgerName, e.FiscalYear, err)
+		}
+	}
 	if rv, ok := e.Body.(events.Reversal); ok {
 		if cause, err := checkReversal(b, e, rv); err != nil {
 			return Outcome{}, fmt.Errorf("ledger %s: %w", ledgerName, err)
@@ -422,7 +459,13 @@ func (w *writeTx) apply(s *Submission) (Outcome, error) {
 		}
 	}
 	w.heads[ledgerName] = h
-	return Outcome{Ledger: ledgerName, ID: e.ID, Status: Accepted, Seq: h.seq, RecordedAt: time.Unix(0, h.recordedAt), Via: s.Via, InboxSeq: s.InboxSeq}, nil
+	out := Outcome{Ledger: ledgerName, ID: e.ID, Status: Accepted, Seq: h.seq, RecordedAt: time.Unix(0, h.recordedAt), Via: s.Via, InboxSeq: s.InboxSeq}
+	if _, ok := e.Body.(events.YearEndClosed); ok {
+		if err := w.close(ledgerName, e, h.seq, carried); err != nil {
+			return Outcome{}, err
+		}
+	}
+	return out, nil
 }
 
 func (w *writeTx) reject(ledgerName string, s *Submission, cause error) (Outcome, error) {
@@ -485,8 +528,10 @@ func (w *writeTx) ledger(name string) (*bolt.Bucket, head, error) {
 	}
 	// Added in the same format version; a ledger written before has none
 	// yet (no reversal was possible then).
-	if _, err := b.CreateBucketIfNotExists(bucketReversed); err != nil {
-		return nil, head{}, fmt.Errorf("ledger %s: %w", name, err)
+	for _, sub := range [][]byte{bucketReversed, bucketClosed} {
+		if _, err := b.CreateBucketIfNotExists(sub); err != nil {
+			return nil, head{}, fmt.Errorf("ledger %s: %w", name, err)
+		}
 	}
 	if h, ok := w.heads[name]; ok {
 		return b, h, nil
@@ -572,4 +617,51 @@ func checkReversal(b *bolt.Bucket, e *events.Event, rv events.Reversal) (*events
 		return reject(events.CodeReversalMismatch, "a restated body equal to the event's own, seq "+strconv.FormatUint(seq, 10))
 	}
 	return nil, nil
+}
+
+// close records that e closed its year, at seq, and appends the carried
+// opening balances of the next year right after it, in the same
+// transaction: their ids are the close's id with ":1", ":2"…, their source
+// the ledger itself.
+func (w *writeTx) close(ledgerName string, e *events.Event, seq uint64, carried []events.Event) error {
+	b := w.tx.Bucket(bucketLedgers).Bucket([]byte(ledgerName))
+	if err := b.Bucket(bucketClosed).Put(yearKey(e.FiscalYear), seqKey(seq)); err != nil {
+		return fmt.Errorf("close %s %d: %w", ledgerName, e.FiscalYear, err)
+	}
+	for i, c := range carried {
+		c.ID = e.ID + ":" + strconv.Itoa(i+1)
+		c.Ledger = ledgerName
+		c.Source, c.Voucher = CarrySource, e.Voucher
+		c.Memo = strconv.Itoa(e.FiscalYear) + " 年终结账结转"
+		o, err := w.apply(&Submission{Ledger: ledgerName, Event: c, Via: "close"})
+		if err != nil {
+			return err
+		}
+		if o.Status != Accepted {
+			return fmt.Errorf("close %s %d: carried balance %s: %s %s", ledgerName, e.FiscalYear, c.ID, o.Status, o.Reason)
+		}
+	}
+	return nil
+}
+
+// CarrySource is the source of the opening balances the ledger itself
+// appends at 年终结账.
+const CarrySource = "budgetledger 年终结账"
+
+func yearKey(y int) []byte { return binary.BigEndian.AppendUint64(nil, uint64(y)) }
+
+// ledgerEvents reads a ledger's events inside the write transaction, so a
+// close sees every event committed before it and those earlier in its own
+// batch.
+func ledgerEvents(b *bolt.Bucket) ([]events.Event, error) {
+	var out []events.Event
+	c := b.Bucket(bucketLog).Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		r, err := decodeRecord(binary.BigEndian.Uint64(k), v, true)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r.Event)
+	}
+	return out, nil
 }

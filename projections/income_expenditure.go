@@ -75,7 +75,7 @@ func (s *IncomeExpenditure) Add(e *events.Event) error {
 		}
 		return s.Add(&red)
 	case events.Budget, events.UnitRegistered, events.AssetChanged, events.LiabilityChanged,
-		events.ProcurementContracted, events.PerformanceEvaluated:
+		events.ProcurementContracted, events.PerformanceEvaluated, events.YearEndClosed:
 		// Budgets, registrations and balance sheet changes are not income
 		// or expenditure.
 	default:

@@ -460,3 +460,30 @@ func TestReversalCancels(t *testing.T) {
 		}
 	}
 }
+
+// TestCarryForward: the balances carried forward add up to the year's
+// 年末结转和结余; a unit that overspent a fund cannot be closed.
+func TestCarryForward(t *testing.T) {
+	evs := sampleEvents(t)
+	carried, err := projections.CarryForward(slices.Values(evs), budgetledger.SampleLedgerName, 2020)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum events.Amount
+	for _, e := range carried {
+		if e.FiscalYear != 2021 || e.Date != events.NewDate(2021, 1, 1) || e.Unit == "" {
+			t.Errorf("carried %+v", e)
+		}
+		sum += events.BodyAmount(e.Body)
+	}
+	st, _ := projections.FoldIncomeExpenditure(slices.Values(evs), projections.Filter{Ledger: budgetledger.SampleLedgerName, FiscalYear: 2020})
+	if closing, _ := st.Row("closing_balance"); closing.Amount() != sum || projections.Wan(sum) != "146.35" {
+		t.Errorf("carried %s, 年末结转和结余 %s (published 146.35)", sum, closing.Amount())
+	}
+	over := events.Event{ID: "over", Ledger: "l", Unit: "本级", FiscalYear: 2020, Date: events.NewDate(2020, 5, 1), Source: "s", Voucher: "v",
+		Body: events.Expenditure{Functional: "2019999", Economic: "30201", ExpenditureKind: events.ExpenditureBasic, Fund: events.FundGeneralBudget, Amount: 1_00}}
+	_, err = projections.CarryForward(slices.Values([]events.Event{over}), "l", 2020)
+	if events.CodeOf(err) != events.CodeNegativeBalance {
+		t.Errorf("overspent: %v", err)
+	}
+}

@@ -16,11 +16,12 @@ import (
 	"github.com/budgetledger/budgetledger/events"
 	"github.com/budgetledger/budgetledger/internal/httpapi"
 	"github.com/budgetledger/budgetledger/ledger"
+	"github.com/budgetledger/budgetledger/projections"
 )
 
 func newServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	l, err := ledger.Open(filepath.Join(t.TempDir(), "ledger.db"), ledger.Options{})
+	l, err := ledger.Open(filepath.Join(t.TempDir(), "ledger.db"), ledger.Options{CarryForward: projections.CarryForward})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,5 +242,63 @@ func TestKnownAt(t *testing.T) {
 	// An unencoded + (read as a space) before the offset is understood.
 	if code, _, body := do(t, "GET", base+"/statements/income?year=2020&known_at=2020-07-15T18:00:00+08:00", "", nil, ""); code != 200 {
 		t.Errorf("known_at with a raw +: %d %s", code, body)
+	}
+}
+
+// TestYearEndClose: 年终结账 of 2020 carries every unit's 年末结转和结余 into
+// 2021 as 年初结转和结余 (rule 12 then holds), refuses later 2020 events and a
+// second close, and keeps the carried balances in the log.
+func TestYearEndClose(t *testing.T) {
+	srv := newServer(t)
+	base := srv.URL + "/v1/ledgers/qingpu-zwb"
+	if code, _, body := do(t, "POST", base+"/events", "application/x-ndjson", budgetledger.SampleLedger, ""); code != 200 {
+		t.Fatalf("POST: %d %.200s", code, body)
+	}
+	closeEvent := `{"id":"close-2020","ledger":"qingpu-zwb","unit":"本级","fiscal_year":2020,"date":"2020-12-31","source":"财务系统","voucher":"结-2020","year_end_closed":{}}`
+	if code, _, body := do(t, "POST", base+"/events", "application/json", []byte(closeEvent), ""); code != 200 || !strings.Contains(string(body), `"accepted"`) {
+		t.Fatalf("close: %d %s", code, body)
+	}
+	value := func(year int, statement, key string, col int) string {
+		t.Helper()
+		var doc struct {
+			Rows []struct {
+				Side, Key, Name string
+				Value           string
+				Values          []string
+			}
+		}
+		code, _, body := do(t, "GET", fmt.Sprintf("%s/statements/%s?year=%d", base, statement, year), "", nil, "")
+		if code != 200 || json.Unmarshal(body, &doc) != nil {
+			t.Fatalf("GET %s %d: %d %.300s", statement, year, code, body)
+		}
+		for _, r := range doc.Rows {
+			if r.Key == key || r.Name == key {
+				if col > 0 {
+					return r.Values[col]
+				}
+				return r.Value
+			}
+		}
+		t.Fatalf("%s %d has no row %s", statement, year, key)
+		return ""
+	}
+	if o, c := value(2021, "income-expenditure", "opening_balance", 0), value(2020, "income-expenditure", "closing_balance", 0); o != c || o != "146.35" {
+		t.Errorf("2021 年初结转和结余 %s, 2020 年末结转和结余 %s, published 146.35", o, c)
+	}
+	if o := value(2021, "fiscal-summary", "opening_balance", 0); o != "145.75" {
+		t.Errorf("2021 年初财政拨款结转和结余 %s, 2020 年末 published 145.75", o)
+	}
+	late := `{"id":"late-2020","ledger":"qingpu-zwb","unit":"本级","fiscal_year":2020,"date":"2020-12-31","source":"s","voucher":"v","surplus_distribution":{"amount":"1.00"}}`
+	again := strings.Replace(closeEvent, `"id":"close-2020"`, `"id":"close-2020-b"`, 1)
+	for _, ev := range []string{late, again} {
+		if code, _, body := do(t, "POST", base+"/events", "application/json", []byte(ev), ""); code != 200 || !strings.Contains(string(body), `"code": "year_closed"`) {
+			t.Errorf("after the close: %d %s", code, body)
+		}
+	}
+	if code, _, body := do(t, "GET", base+"/checks?year=2020", "", nil, ""); code != 200 || !strings.Contains(string(body), `"failed": 0`) || !strings.Contains(string(body), `"rule": "12"`) {
+		t.Errorf("checks after the close: %d %.400s", code, body)
+	}
+	if code, _, body := do(t, "GET", base+"/verify", "", nil, ""); code != 200 {
+		t.Errorf("verify: %d %s", code, body)
 	}
 }

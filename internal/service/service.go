@@ -105,7 +105,8 @@ func Start(ctx context.Context, cfg Config) (s *Service, err error) {
 	if err != nil {
 		return s, fmt.Errorf("connect nats %s: %w", url, err)
 	}
-	s.log, err = ledger.Open(filepath.Join(cfg.DataDir, "ledger.db"), ledger.Options{Logger: cfg.Logger, NoSync: cfg.NoSync})
+	s.log, err = ledger.Open(filepath.Join(cfg.DataDir, "ledger.db"), ledger.Options{Logger: cfg.Logger, NoSync: cfg.NoSync,
+		CarryForward: projections.CarryForward})
 	if err != nil {
 		return s, err
 	}

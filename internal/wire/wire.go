@@ -169,6 +169,9 @@ func decodeBody(m *pb.Event) (events.Body, error) {
 		d.keep(err)
 		return events.PerformanceEvaluated{Project: x.GetProject(), Score: int(x.GetScoreTenths()), Grade: g,
 			ProblemsFound: int(x.GetProblemsFound()), ProblemsFixed: int(x.GetProblemsFixed())}, d.err
+	case *pb.Event_YearEndClosed:
+		d.known("year_end_closed", "YearEndClosed", b.YearEndClosed)
+		return events.YearEndClosed{}, d.err
 	case *pb.Event_Reversal:
 		x := b.Reversal
 		d.known("reversal", "Reversal", x)
@@ -391,6 +394,8 @@ func EncodeEvent(e events.Event) ([]byte, error) {
 			Project: b.Project, ScoreTenths: int32(b.Score), Grade: pb.Grade(b.Grade),
 			ProblemsFound: int32(b.ProblemsFound), ProblemsFixed: int32(b.ProblemsFixed),
 		}}
+	case events.YearEndClosed:
+		m.Body = &pb.Event_YearEndClosed{YearEndClosed: &pb.YearEndClosed{}}
 	case events.Reversal:
 		inner, err := EncodeEvent(events.Event{Body: b.Body})
 		if err != nil {

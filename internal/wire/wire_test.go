@@ -54,6 +54,8 @@ func sampleEvents() []events.Event {
 		env("r-1", events.Reversal{EventID: "e-2", Reason: "重复记账", Body: events.Expenditure{
 			Functional: "2010301", Economic: "30101", ExpenditureKind: events.ExpenditureBasic, Fund: events.FundGovernmentFund, Amount: 99,
 		}}),
+		events.Event{ID: "c-1", Ledger: "qingpu-zwb", Unit: "本级", FiscalYear: 2024, Date: events.NewDate(2024, time.December, 31),
+			Source: "用友GRP", Voucher: "结-2024", Body: events.YearEndClosed{}},
 		env("u-1", events.UnitRegistered{Name: "上海市青浦区行政服务中心", Department: "上海市青浦区政务服务办公室", UnitType: events.UnitPublicInstitution}),
 	}
 }

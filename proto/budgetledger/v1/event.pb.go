@@ -691,7 +691,7 @@ func (x Outcome_Status) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Outcome_Status.Descriptor instead.
 func (Outcome_Status) EnumDescriptor() ([]byte, []int) {
-	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{15, 0}
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{16, 0}
 }
 
 // Event is one fact published by an accounting system (会计核算系统): the
@@ -739,6 +739,7 @@ type Event struct {
 	//	*Event_ProcurementContracted
 	//	*Event_PerformanceEvaluated
 	//	*Event_Reversal
+	//	*Event_YearEndClosed
 	Body          isEvent_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -954,6 +955,15 @@ func (x *Event) GetReversal() *Reversal {
 	return nil
 }
 
+func (x *Event) GetYearEndClosed() *YearEndClosed {
+	if x != nil {
+		if x, ok := x.Body.(*Event_YearEndClosed); ok {
+			return x.YearEndClosed
+		}
+	}
+	return nil
+}
+
 type isEvent_Body interface {
 	isEvent_Body()
 }
@@ -1016,6 +1026,10 @@ type Event_Reversal struct {
 	Reversal *Reversal `protobuf:"bytes,22,opt,name=reversal,proto3,oneof"`
 }
 
+type Event_YearEndClosed struct {
+	YearEndClosed *YearEndClosed `protobuf:"bytes,23,opt,name=year_end_closed,json=yearEndClosed,proto3,oneof"`
+}
+
 func (*Event_Appropriation) isEvent_Body() {}
 
 func (*Event_OtherIncome) isEvent_Body() {}
@@ -1041,6 +1055,8 @@ func (*Event_ProcurementContracted) isEvent_Body() {}
 func (*Event_PerformanceEvaluated) isEvent_Body() {}
 
 func (*Event_Reversal) isEvent_Body() {}
+
+func (*Event_YearEndClosed) isEvent_Body() {}
 
 // Appropriation is money received from the finance bureau (财政拨款收入),
 // for the 功能分类 项 it is intended for.
@@ -2035,6 +2051,45 @@ func (x *Reversal) GetRestated() *Event {
 	return nil
 }
 
+// YearEndClosed is 年终结账: the books of the event's fiscal year are closed,
+// and each 年末结转和结余 is carried into the next year. Dated the last day of
+// the year closed.
+type YearEndClosed struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *YearEndClosed) Reset() {
+	*x = YearEndClosed{}
+	mi := &file_budgetledger_v1_event_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *YearEndClosed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*YearEndClosed) ProtoMessage() {}
+
+func (x *YearEndClosed) ProtoReflect() protoreflect.Message {
+	mi := &file_budgetledger_v1_event_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use YearEndClosed.ProtoReflect.Descriptor instead.
+func (*YearEndClosed) Descriptor() ([]byte, []int) {
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{15}
+}
+
 // Outcome is the publisher's receipt (回执) for one event. The ledger sends
 // it only after the event (or its rejection) is durably committed.
 type Outcome struct {
@@ -2067,7 +2122,7 @@ type Outcome struct {
 
 func (x *Outcome) Reset() {
 	*x = Outcome{}
-	mi := &file_budgetledger_v1_event_proto_msgTypes[15]
+	mi := &file_budgetledger_v1_event_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2079,7 +2134,7 @@ func (x *Outcome) String() string {
 func (*Outcome) ProtoMessage() {}
 
 func (x *Outcome) ProtoReflect() protoreflect.Message {
-	mi := &file_budgetledger_v1_event_proto_msgTypes[15]
+	mi := &file_budgetledger_v1_event_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2092,7 +2147,7 @@ func (x *Outcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Outcome.ProtoReflect.Descriptor instead.
 func (*Outcome) Descriptor() ([]byte, []int) {
-	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{15}
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Outcome) GetLedger() string {
@@ -2162,7 +2217,7 @@ var File_budgetledger_v1_event_proto protoreflect.FileDescriptor
 
 const file_budgetledger_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"\x1bbudgetledger/v1/event.proto\x12\x0fbudgetledger.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa9\t\n" +
+	"\x1bbudgetledger/v1/event.proto\x12\x0fbudgetledger.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf3\t\n" +
 	"\x05Event\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06ledger\x18\x02 \x01(\tR\x06ledger\x12\x12\n" +
@@ -2186,7 +2241,8 @@ const file_budgetledger_v1_event_proto_rawDesc = "" +
 	"\x11liability_changed\x18\x13 \x01(\v2!.budgetledger.v1.LiabilityChangedH\x00R\x10liabilityChanged\x12_\n" +
 	"\x16procurement_contracted\x18\x14 \x01(\v2&.budgetledger.v1.ProcurementContractedH\x00R\x15procurementContracted\x12\\\n" +
 	"\x15performance_evaluated\x18\x15 \x01(\v2%.budgetledger.v1.PerformanceEvaluatedH\x00R\x14performanceEvaluated\x127\n" +
-	"\breversal\x18\x16 \x01(\v2\x19.budgetledger.v1.ReversalH\x00R\breversalB\x06\n" +
+	"\breversal\x18\x16 \x01(\v2\x19.budgetledger.v1.ReversalH\x00R\breversal\x12H\n" +
+	"\x0fyear_end_closed\x18\x17 \x01(\v2\x1e.budgetledger.v1.YearEndClosedH\x00R\ryearEndClosedB\x06\n" +
 	"\x04body\"r\n" +
 	"\rAppropriation\x12)\n" +
 	"\x04fund\x18\x01 \x01(\x0e2\x15.budgetledger.v1.FundR\x04fund\x12\x1e\n" +
@@ -2265,7 +2321,8 @@ const file_budgetledger_v1_event_proto_rawDesc = "" +
 	"\bReversal\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x122\n" +
-	"\brestated\x18\x03 \x01(\v2\x16.budgetledger.v1.EventR\brestated\"\x8a\x03\n" +
+	"\brestated\x18\x03 \x01(\v2\x16.budgetledger.v1.EventR\brestated\"\x0f\n" +
+	"\rYearEndClosed\"\x8a\x03\n" +
 	"\aOutcome\x12\x16\n" +
 	"\x06ledger\x18\x01 \x01(\tR\x06ledger\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x127\n" +
@@ -2367,7 +2424,7 @@ func file_budgetledger_v1_event_proto_rawDescGZIP() []byte {
 }
 
 var file_budgetledger_v1_event_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
-var file_budgetledger_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_budgetledger_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_budgetledger_v1_event_proto_goTypes = []any{
 	(BudgetStage)(0),              // 0: budgetledger.v1.BudgetStage
 	(AssetClass)(0),               // 1: budgetledger.v1.AssetClass
@@ -2394,8 +2451,9 @@ var file_budgetledger_v1_event_proto_goTypes = []any{
 	(*ProcurementContracted)(nil), // 22: budgetledger.v1.ProcurementContracted
 	(*PerformanceEvaluated)(nil),  // 23: budgetledger.v1.PerformanceEvaluated
 	(*Reversal)(nil),              // 24: budgetledger.v1.Reversal
-	(*Outcome)(nil),               // 25: budgetledger.v1.Outcome
-	(*timestamppb.Timestamp)(nil), // 26: google.protobuf.Timestamp
+	(*YearEndClosed)(nil),         // 25: budgetledger.v1.YearEndClosed
+	(*Outcome)(nil),               // 26: budgetledger.v1.Outcome
+	(*timestamppb.Timestamp)(nil), // 27: google.protobuf.Timestamp
 }
 var file_budgetledger_v1_event_proto_depIdxs = []int32{
 	11, // 0: budgetledger.v1.Event.appropriation:type_name -> budgetledger.v1.Appropriation
@@ -2411,29 +2469,30 @@ var file_budgetledger_v1_event_proto_depIdxs = []int32{
 	22, // 10: budgetledger.v1.Event.procurement_contracted:type_name -> budgetledger.v1.ProcurementContracted
 	23, // 11: budgetledger.v1.Event.performance_evaluated:type_name -> budgetledger.v1.PerformanceEvaluated
 	24, // 12: budgetledger.v1.Event.reversal:type_name -> budgetledger.v1.Reversal
-	6,  // 13: budgetledger.v1.Appropriation.fund:type_name -> budgetledger.v1.Fund
-	7,  // 14: budgetledger.v1.OtherIncome.kind:type_name -> budgetledger.v1.IncomeKind
-	8,  // 15: budgetledger.v1.Expenditure.kind:type_name -> budgetledger.v1.ExpenditureKind
-	6,  // 16: budgetledger.v1.Expenditure.fund:type_name -> budgetledger.v1.Fund
-	17, // 17: budgetledger.v1.Expenditure.reception:type_name -> budgetledger.v1.Reception
-	6,  // 18: budgetledger.v1.OpeningBalance.fund:type_name -> budgetledger.v1.Fund
-	0,  // 19: budgetledger.v1.Budget.stage:type_name -> budgetledger.v1.BudgetStage
-	8,  // 20: budgetledger.v1.Budget.kind:type_name -> budgetledger.v1.ExpenditureKind
-	6,  // 21: budgetledger.v1.Budget.fund:type_name -> budgetledger.v1.Fund
-	5,  // 22: budgetledger.v1.UnitRegistered.type:type_name -> budgetledger.v1.UnitType
-	1,  // 23: budgetledger.v1.AssetChanged.class:type_name -> budgetledger.v1.AssetClass
-	2,  // 24: budgetledger.v1.ProcurementContracted.category:type_name -> budgetledger.v1.ProcurementCategory
-	3,  // 25: budgetledger.v1.ProcurementContracted.reserved:type_name -> budgetledger.v1.Enterprise
-	3,  // 26: budgetledger.v1.ProcurementContracted.supplier:type_name -> budgetledger.v1.Enterprise
-	4,  // 27: budgetledger.v1.PerformanceEvaluated.grade:type_name -> budgetledger.v1.Grade
-	10, // 28: budgetledger.v1.Reversal.restated:type_name -> budgetledger.v1.Event
-	9,  // 29: budgetledger.v1.Outcome.status:type_name -> budgetledger.v1.Outcome.Status
-	26, // 30: budgetledger.v1.Outcome.recorded_at:type_name -> google.protobuf.Timestamp
-	31, // [31:31] is the sub-list for method output_type
-	31, // [31:31] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	25, // 13: budgetledger.v1.Event.year_end_closed:type_name -> budgetledger.v1.YearEndClosed
+	6,  // 14: budgetledger.v1.Appropriation.fund:type_name -> budgetledger.v1.Fund
+	7,  // 15: budgetledger.v1.OtherIncome.kind:type_name -> budgetledger.v1.IncomeKind
+	8,  // 16: budgetledger.v1.Expenditure.kind:type_name -> budgetledger.v1.ExpenditureKind
+	6,  // 17: budgetledger.v1.Expenditure.fund:type_name -> budgetledger.v1.Fund
+	17, // 18: budgetledger.v1.Expenditure.reception:type_name -> budgetledger.v1.Reception
+	6,  // 19: budgetledger.v1.OpeningBalance.fund:type_name -> budgetledger.v1.Fund
+	0,  // 20: budgetledger.v1.Budget.stage:type_name -> budgetledger.v1.BudgetStage
+	8,  // 21: budgetledger.v1.Budget.kind:type_name -> budgetledger.v1.ExpenditureKind
+	6,  // 22: budgetledger.v1.Budget.fund:type_name -> budgetledger.v1.Fund
+	5,  // 23: budgetledger.v1.UnitRegistered.type:type_name -> budgetledger.v1.UnitType
+	1,  // 24: budgetledger.v1.AssetChanged.class:type_name -> budgetledger.v1.AssetClass
+	2,  // 25: budgetledger.v1.ProcurementContracted.category:type_name -> budgetledger.v1.ProcurementCategory
+	3,  // 26: budgetledger.v1.ProcurementContracted.reserved:type_name -> budgetledger.v1.Enterprise
+	3,  // 27: budgetledger.v1.ProcurementContracted.supplier:type_name -> budgetledger.v1.Enterprise
+	4,  // 28: budgetledger.v1.PerformanceEvaluated.grade:type_name -> budgetledger.v1.Grade
+	10, // 29: budgetledger.v1.Reversal.restated:type_name -> budgetledger.v1.Event
+	9,  // 30: budgetledger.v1.Outcome.status:type_name -> budgetledger.v1.Outcome.Status
+	27, // 31: budgetledger.v1.Outcome.recorded_at:type_name -> google.protobuf.Timestamp
+	32, // [32:32] is the sub-list for method output_type
+	32, // [32:32] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_budgetledger_v1_event_proto_init() }
@@ -2455,6 +2514,7 @@ func file_budgetledger_v1_event_proto_init() {
 		(*Event_ProcurementContracted)(nil),
 		(*Event_PerformanceEvaluated)(nil),
 		(*Event_Reversal)(nil),
+		(*Event_YearEndClosed)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2462,7 +2522,7 @@ func file_budgetledger_v1_event_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_budgetledger_v1_event_proto_rawDesc), len(file_budgetledger_v1_event_proto_rawDesc)),
 			NumEnums:      10,
-			NumMessages:   16,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
