@@ -382,13 +382,25 @@ func (c *checker) carryForward() {
 	if t1 == nil || n1 == nil {
 		return
 	}
-	c.compare("12", "下年度 年初结转和结余 = 本年度 年末结转和结余", c.must(n1, "收入", "年初结转和结余", 0, 0), c.must(t1, "支出", "年末结转和结余", 0, 0))
+	// Adjustments of the closed year (年初调整) are shown under next year's
+	// tables; the rule holds net of them.
+	adjusted := func(t *Table, key string) side {
+		for _, r := range t.Rows {
+			if r.Key == key {
+				return cellOf(t, r, 0)
+			}
+		}
+		return side{}
+	}
+	c.compare("12", "下年度 年初结转和结余 − 年初调整 = 本年度 年末结转和结余",
+		c.must(n1, "收入", "年初结转和结余", 0, 0).minus(adjusted(n1, "opening_adjusted")), c.must(t1, "支出", "年末结转和结余", 0, 0))
 	t4, n4 := c.r.Tables["fiscal-summary"], c.r.Tables[NextYear+"fiscal-summary"]
 	if t4 == nil || n4 == nil {
 		return
 	}
 	for i, fund := range fundNames {
-		c.compare("12", "下年度 年初财政拨款结转和结余 "+fund+" = 本年度 年末财政拨款结转和结余",
-			c.must(n4, "收入", fund, 1, 0), c.must(t4, "支出", "年末财政拨款结转和结余", 0, i+1))
+		key := "opening_adjusted:" + []string{"general_budget", "government_fund", "state_capital"}[i]
+		c.compare("12", "下年度 年初财政拨款结转和结余 "+fund+" − 年初调整 = 本年度 年末财政拨款结转和结余",
+			c.must(n4, "收入", fund, 1, 0).minus(adjusted(n4, key)), c.must(t4, "支出", "年末财政拨款结转和结余", 0, i+1))
 	}
 }

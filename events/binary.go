@@ -55,7 +55,8 @@ const (
 	// its own tag.
 	tagReversal = 16
 	// A year-end close: no fields.
-	tagYearEndClosed = 17
+	tagYearEndClosed   = 17
+	tagOpeningAdjusted = 18
 )
 
 // AppendBinary appends the binary form of e to b.
@@ -159,6 +160,11 @@ func appendBody(b []byte, body Body) ([]byte, error) {
 		b = binary.AppendVarint(b, int64(x.Amount))
 	case YearEndClosed:
 		b = append(b, tagYearEndClosed)
+	case OpeningAdjusted:
+		b = append(b, tagOpeningAdjusted, byte(x.Fund), boolByte(x.Decrease))
+		b = appendString(b, x.Functional)
+		b = binary.AppendVarint(b, int64(x.Amount))
+		b = appendString(b, x.Reason)
 	case Reversal:
 		if _, nested := x.Body.(Reversal); nested || x.Body == nil {
 			return nil, fmt.Errorf("reversal of %T", x.Body)
@@ -284,6 +290,12 @@ func (d *decoder) body() Body {
 		return SurplusDistribution{Amount: Amount(d.varint())}
 	case tagYearEndClosed:
 		return YearEndClosed{}
+	case tagOpeningAdjusted:
+		x := OpeningAdjusted{Fund: Fund(d.byte()), Decrease: d.bool()}
+		x.Functional = d.string()
+		x.Amount = Amount(d.varint())
+		x.Reason = d.string()
+		return x
 	case tagReversal:
 		x := Reversal{EventID: d.string(), Reason: d.string()}
 		if len(d.b) > 0 && d.b[0] == tagReversal {

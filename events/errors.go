@@ -45,6 +45,7 @@ const (
 	CodeReversalMismatch  Code = "reversal_mismatch"       // the reversal does not restate its event
 	CodeYearClosed        Code = "year_closed"             // the fiscal year is closed (年终结账)
 	CodeNegativeBalance   Code = "negative_balance"        // a balance to carry forward is negative
+	CodeNotAdjustable     Code = "not_adjustable"          // an opening adjustment of a year whose previous year is open
 )
 
 // ValidationError says what is wrong with an event in words a finance

@@ -51,6 +51,7 @@ const (
 	KindPerformance          Kind = "performance_evaluated"
 	KindReversal             Kind = "reversal"
 	KindYearEndClosed        Kind = "year_end_closed"
+	KindOpeningAdjusted      Kind = "opening_adjusted"
 )
 
 // Kinds lists every body kind in wire order.
@@ -58,7 +59,7 @@ var Kinds = []Kind{
 	KindAppropriation, KindOtherIncome, KindExpenditure,
 	KindOpeningBalance, KindNonFiscalSurplusUsed, KindSurplusDistribution,
 	KindBudget, KindUnitRegistered, KindAssetChanged, KindLiabilityChanged,
-	KindProcurement, KindPerformance, KindReversal, KindYearEndClosed,
+	KindProcurement, KindPerformance, KindReversal, KindYearEndClosed, KindOpeningAdjusted,
 }
 
 // Appropriation is money received from the finance bureau (财政拨款收入), for
@@ -180,6 +181,23 @@ func (Reversal) Kind() Kind { return KindReversal }
 // Kind implements Body.
 func (YearEndClosed) Kind() Kind { return KindYearEndClosed }
 
+// Kind implements Body.
+func (OpeningAdjusted) Kind() Kind { return KindOpeningAdjusted }
+
+// OpeningAdjusted is 年初调整 (以前年度调整): once a year is closed its events
+// are final, and a correction found later is recorded in the next year as
+// an adjustment of that year's 年初结转和结余, for one fund (and 项, for the
+// earmarked funds), with its reason. Statements count it in 年初结转和结余
+// and show it as such; the ledger accepts it only when the previous year is
+// closed.
+type OpeningAdjusted struct {
+	Fund       Fund
+	Functional string
+	Decrease   bool
+	Amount     Amount
+	Reason     string
+}
+
 // YearEndClosed is 年终结账: the books of the event's fiscal year are closed.
 // The ledger then carries each unit's 年末结转和结余 (by fund, and by 功能分类
 // for earmarked funds) into the next year as 年初结转和结余, in the same
@@ -286,6 +304,11 @@ func BodyAmount(b Body) Amount {
 		}
 		return b.Amount
 	case ProcurementContracted:
+		return b.Amount
+	case OpeningAdjusted:
+		if b.Decrease {
+			return -b.Amount
+		}
 		return b.Amount
 	}
 	return 0

@@ -41,6 +41,15 @@ type jsonBodies struct {
 	Performance          *jsonPerformance   `json:"performance_evaluated,omitempty"`
 	Reversal             *jsonReversal      `json:"reversal,omitempty"`
 	YearEndClosed        *struct{}          `json:"year_end_closed,omitempty"`
+	OpeningAdjusted      *jsonAdjustment    `json:"opening_adjusted,omitempty"`
+}
+
+type jsonAdjustment struct {
+	Fund       string     `json:"fund"`
+	Functional string     `json:"functional,omitempty"`
+	Change     string     `json:"change"`
+	Amount     jsonAmount `json:"amount"`
+	Reason     string     `json:"reason"`
 }
 
 type jsonReversal struct {
@@ -299,6 +308,12 @@ func (j *jsonBodies) decode() (Body, error) {
 	if j.YearEndClosed != nil {
 		add(YearEndClosed{}, nil)
 	}
+	if b := j.OpeningAdjusted; b != nil {
+		f, ferr := parseFundField("opening_adjusted.fund", b.Fund)
+		dec, derr := parseChangeField("opening_adjusted.change", b.Change)
+		a, aerr := ParseAmount("opening_adjusted.amount", string(b.Amount))
+		add(OpeningAdjusted{Fund: f, Functional: b.Functional, Decrease: dec, Amount: a, Reason: b.Reason}, errors.Join(ferr, derr, aerr))
+	}
 	if b := j.Reversal; b != nil {
 		inner, ierr := b.jsonBodies.decode()
 		if v, ok := ierr.(*ValidationError); ok {
@@ -527,6 +542,9 @@ func (j *jsonBodies) set(body Body) {
 		j.SurplusDistribution = &jsonAmountOnly{Amount: jsonAmount(b.Amount.String())}
 	case YearEndClosed:
 		j.YearEndClosed = &struct{}{}
+	case OpeningAdjusted:
+		j.OpeningAdjusted = &jsonAdjustment{Fund: b.Fund.String(), Functional: b.Functional, Change: changeString(b.Decrease),
+			Amount: jsonAmount(b.Amount.String()), Reason: b.Reason}
 	case Reversal:
 		r := &jsonReversal{EventID: b.EventID, Reason: b.Reason}
 		r.jsonBodies.set(b.Body)

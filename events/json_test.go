@@ -60,6 +60,7 @@ var extraLines = []string{
 	`{"id":"x-23","ledger":"qingpu-zwb","unit":"本级","fiscal_year":2020,"date":"2020-12-31","source":"s","voucher":"v-23","performance_evaluated":{"project":"台式电脑","score":"95.5","grade":"excellent","problems_found":1,"problems_fixed":1}}`,
 	`{"id":"x-24","ledger":"qingpu-zwb","unit":"本级","fiscal_year":2020,"date":"2020-12-30","source":"s","voucher":"v-24","reversal":{"event_id":"qp2020-000004","reason":"重复记账","expenditure":{"functional":"2019999","economic":"30205","kind":"basic","fund":"general_budget","amount":"3120.55"}}}`,
 	`{"id":"x-25","ledger":"qingpu-zwb","unit":"本级","fiscal_year":2020,"date":"2020-12-31","source":"s","voucher":"v-25","year_end_closed":{}}`,
+	`{"id":"x-26","ledger":"qingpu-zwb","unit":"本级","fiscal_year":2021,"date":"2021-03-10","source":"s","voucher":"v-26","opening_adjusted":{"fund":"general_budget","change":"decrease","amount":"12.30","reason":"以前年度多计收入"}}`,
 	`{"id":"x-17","ledger":"qingpu-zwb","unit":"本级","fiscal_year":2020,"date":"2020-03-02","source":"s","voucher":"v-17","expenditure":{"functional":"2019999","economic":"30217","kind":"basic","fund":"general_budget","amount":"1500.00","reception":{"batches":1,"visitors":40,"foreign_visitors":0}}}`,
 }
 

@@ -416,6 +416,21 @@ func abs(v int) int {
 
 func (YearEndClosed) validate(*Catalog) error { return nil }
 
+func (b OpeningAdjusted) validate(c *Catalog) error {
+	if err := checkFund("opening_adjusted.fund", b.Fund, true); err != nil {
+		return err
+	}
+	if b.Functional != "" || b.Fund == FundGovernmentFund || b.Fund == FundStateCapital {
+		if err := c.checkCode(Functional, "opening_adjusted.functional", b.Functional, Item); err != nil {
+			return err
+		}
+	}
+	if err := checkText("opening_adjusted.reason", b.Reason, MaxMemoLen, true); err != nil {
+		return err
+	}
+	return checkAmount("opening_adjusted.amount", b.Amount)
+}
+
 func (b Reversal) validate(c *Catalog) error {
 	if err := ValidateID(b.EventID); err != nil {
 		v := *err.(*ValidationError)

@@ -405,6 +405,10 @@ func (w *writeTx) apply(s *Submission) (Outcome, error) {
 		return w.reject(ledgerName, s, &events.ValidationError{Code: events.CodeYearClosed, Field: "fiscal_year",
 			Value: strconv.Itoa(e.FiscalYear), Expected: "an event of a year not closed by 年终结账"})
 	}
+	if _, ok := e.Body.(events.OpeningAdjusted); ok && closed.Get(yearKey(e.FiscalYear-1)) == nil {
+		return w.reject(ledgerName, s, &events.ValidationError{Code: events.CodeNotAdjustable, Field: "fiscal_year",
+			Value: strconv.Itoa(e.FiscalYear), Expected: "a year whose previous year is closed (年终结账); before that, correct the previous year itself"})
+	}
 	var carried []events.Event
 	if _, ok := e.Body.(events.YearEndClosed); ok {
 		if closed.Get(yearKey(e.FiscalYear+1)) != nil {

@@ -48,6 +48,8 @@ func CarryForward(evs Events, ledger string, year int) ([]events.Event, error) {
 		switch b := e.Body.(type) {
 		case events.OpeningBalance:
 			err = move(&e, b.Fund, b.Functional, int64(b.Amount))
+		case events.OpeningAdjusted:
+			err = move(&e, b.Fund, b.Functional, int64(events.BodyAmount(b)))
 		case events.Appropriation:
 			err = move(&e, b.Fund, b.Functional, int64(b.Amount))
 		case events.OtherIncome:

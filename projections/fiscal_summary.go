@@ -22,6 +22,7 @@ var (
 func FoldFiscalSummary(evs Events, f Filter, _ *events.Catalog) (*Statement, error) {
 	var (
 		approp, opening [3]int64
+		adjusted        [3]int64     // of opening: 年初调整
 		lines           [35][3]int64 // by 功能分类 类 − 200, by fund
 	)
 	for e := range effective(evs) {
@@ -35,6 +36,10 @@ func FoldFiscalSummary(evs Events, f Filter, _ *events.Catalog) (*Statement, err
 		case events.OpeningBalance:
 			if b.Fund.Fiscal() {
 				err = add(&opening[b.Fund-1], int64(b.Amount))
+			}
+		case events.OpeningAdjusted:
+			if b.Fund.Fiscal() {
+				err = errorsJoin(add(&opening[b.Fund-1], int64(events.BodyAmount(b))), add(&adjusted[b.Fund-1], int64(events.BodyAmount(b))))
 			}
 		case events.Expenditure:
 			if !b.Fund.Fiscal() {
@@ -126,6 +131,13 @@ func FoldFiscalSummary(evs Events, f Filter, _ *events.Catalog) (*Statement, err
 			return nil, fmt.Errorf("fold %s: %w", FiscalSummaryTitle, err)
 		}
 		st.Rows = append(st.Rows, r)
+	}
+	for i, a := range adjusted {
+		if a != 0 {
+			fund := events.Funds[i]
+			st.Facts = append(st.Facts, Fact{Key: "opening_adjusted:" + fund.String(),
+				Name: "年初财政拨款结转和结余中：" + fund.Name() + "年初调整（万元）", Value: Wan(events.Amount(a))})
+		}
 	}
 	return st, nil
 }

@@ -65,6 +65,11 @@ func foldFundTable(evs Events, f Filter, cat *events.Catalog, fund events.Fund, 
 				hasMoney = true
 				err = t.add(&e, b.Functional, opening, b.Amount)
 			}
+		case events.OpeningAdjusted:
+			if b.Fund == fund {
+				hasMoney = true
+				err = t.add(&e, b.Functional, opening, events.BodyAmount(b))
+			}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("fold %s: %w", title, err)

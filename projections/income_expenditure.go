@@ -21,7 +21,8 @@ type IncomeExpenditure struct {
 	OtherIncome          [5]int64 // by events.IncomeKind - 1
 	Expenditure          [35]int64
 	NonFiscalSurplusUsed int64
-	OpeningBalance       int64
+	OpeningBalance       int64 // 年初结转和结余, adjustments included
+	OpeningAdjusted      int64 // of which 年初调整 (以前年度调整)
 	SurplusDistribution  int64
 }
 
@@ -64,6 +65,8 @@ func (s *IncomeExpenditure) Add(e *events.Event) error {
 		err = add(&s.Expenditure[i], int64(b.Amount))
 	case events.OpeningBalance:
 		err = add(&s.OpeningBalance, int64(b.Amount))
+	case events.OpeningAdjusted:
+		err = errorsJoin(add(&s.OpeningBalance, int64(events.BodyAmount(b))), add(&s.OpeningAdjusted, int64(events.BodyAmount(b))))
 	case events.NonFiscalSurplusUsed:
 		err = add(&s.NonFiscalSurplusUsed, int64(b.Amount))
 	case events.SurplusDistribution:
@@ -183,6 +186,10 @@ func (s *IncomeExpenditure) Statement(f Filter) (*Statement, error) {
 			v = s.Expenditure[i]
 		}
 		st.Rows = append(st.Rows, Row{Side: l.side, Key: l.key, Code: l.code, Name: l.name, Amounts: []events.Amount{events.Amount(v)}})
+	}
+	if s.OpeningAdjusted != 0 {
+		// The official table has no line for it: shown under the table.
+		st.Facts = append(st.Facts, Fact{Key: "opening_adjusted", Name: "年初结转和结余中：年初调整（以前年度调整）（万元）", Value: Wan(events.Amount(s.OpeningAdjusted))})
 	}
 	return st, nil
 }

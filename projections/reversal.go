@@ -59,6 +59,9 @@ func negate(b events.Body) events.Body {
 	case events.ProcurementContracted:
 		x.Amount = -x.Amount
 		return x
+	case events.OpeningAdjusted:
+		x.Amount = -x.Amount
+		return x
 	}
 	return nil // no amount: registrations and evaluations are corrected, not reversed
 }

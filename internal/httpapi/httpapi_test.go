@@ -298,6 +298,23 @@ func TestYearEndClose(t *testing.T) {
 	if code, _, body := do(t, "GET", base+"/checks?year=2020", "", nil, ""); code != 200 || !strings.Contains(string(body), `"failed": 0`) || !strings.Contains(string(body), `"rule": "12"`) {
 		t.Errorf("checks after the close: %d %.400s", code, body)
 	}
+	// A correction of 2020 found later is a 年初调整 of 2021: counted in its
+	// 年初, shown as such, and rule 12 holds net of it. Before a close it is
+	// refused.
+	adj := `{"id":"adj-1","ledger":"qingpu-zwb","unit":"本级","fiscal_year":2021,"date":"2021-03-10","source":"s","voucher":"v","opening_adjusted":{"fund":"general_budget","change":"decrease","amount":"1000.00","reason":"2020年多计收入"}}`
+	if code, _, body := do(t, "POST", base+"/events", "application/json", []byte(adj), ""); code != 200 || !strings.Contains(string(body), `"accepted"`) {
+		t.Fatalf("adjustment: %d %s", code, body)
+	}
+	if o := value(2021, "income-expenditure", "opening_balance", 0); o != "146.25" {
+		t.Errorf("2021 年初 after a 1,000 元 decrease: %s, want 146.25", o)
+	}
+	if code, _, body := do(t, "GET", base+"/checks?year=2020", "", nil, ""); code != 200 || !strings.Contains(string(body), `"failed": 0`) {
+		t.Errorf("checks with an adjustment: %d %.600s", code, body)
+	}
+	early := strings.NewReplacer(`"id":"adj-1"`, `"id":"adj-0"`, `"fiscal_year":2021`, `"fiscal_year":2020`, `"2021-03-10"`, `"2020-03-10"`).Replace(adj)
+	if code, _, body := do(t, "POST", srv.URL+"/v1/ledgers/qingpu-zwb/events", "application/json", []byte(early), ""); code != 200 || !strings.Contains(string(body), `"code": "year_closed"`) {
+		t.Errorf("adjustment of a closed year itself: %d %s", code, body)
+	}
 	if code, _, body := do(t, "GET", base+"/verify", "", nil, ""); code != 200 {
 		t.Errorf("verify: %d %s", code, body)
 	}

@@ -169,6 +169,11 @@ func decodeBody(m *pb.Event) (events.Body, error) {
 		d.keep(err)
 		return events.PerformanceEvaluated{Project: x.GetProject(), Score: int(x.GetScoreTenths()), Grade: g,
 			ProblemsFound: int(x.GetProblemsFound()), ProblemsFixed: int(x.GetProblemsFixed())}, d.err
+	case *pb.Event_OpeningAdjusted:
+		x := b.OpeningAdjusted
+		d.known("opening_adjusted", "OpeningAdjusted", x)
+		return events.OpeningAdjusted{Fund: d.fund("opening_adjusted.fund", x.GetFund()), Functional: x.GetFunctional(),
+			Decrease: x.GetDecrease(), Amount: d.amount("opening_adjusted.amount", x.GetAmount()), Reason: x.GetReason()}, d.err
 	case *pb.Event_YearEndClosed:
 		d.known("year_end_closed", "YearEndClosed", b.YearEndClosed)
 		return events.YearEndClosed{}, d.err
@@ -396,6 +401,10 @@ func EncodeEvent(e events.Event) ([]byte, error) {
 		}}
 	case events.YearEndClosed:
 		m.Body = &pb.Event_YearEndClosed{YearEndClosed: &pb.YearEndClosed{}}
+	case events.OpeningAdjusted:
+		m.Body = &pb.Event_OpeningAdjusted{OpeningAdjusted: &pb.OpeningAdjusted{
+			Fund: pb.Fund(b.Fund), Functional: b.Functional, Decrease: b.Decrease, Amount: b.Amount.String(), Reason: b.Reason,
+		}}
 	case events.Reversal:
 		inner, err := EncodeEvent(events.Event{Body: b.Body})
 		if err != nil {

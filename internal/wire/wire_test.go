@@ -56,6 +56,7 @@ func sampleEvents() []events.Event {
 		}}),
 		events.Event{ID: "c-1", Ledger: "qingpu-zwb", Unit: "本级", FiscalYear: 2024, Date: events.NewDate(2024, time.December, 31),
 			Source: "用友GRP", Voucher: "结-2024", Body: events.YearEndClosed{}},
+		env("oa-1", events.OpeningAdjusted{Fund: events.FundGovernmentFund, Functional: "2010301", Decrease: true, Amount: 1230, Reason: "以前年度多计收入"}),
 		env("u-1", events.UnitRegistered{Name: "上海市青浦区行政服务中心", Department: "上海市青浦区政务服务办公室", UnitType: events.UnitPublicInstitution}),
 	}
 }

@@ -691,7 +691,7 @@ func (x Outcome_Status) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Outcome_Status.Descriptor instead.
 func (Outcome_Status) EnumDescriptor() ([]byte, []int) {
-	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{16, 0}
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{17, 0}
 }
 
 // Event is one fact published by an accounting system (会计核算系统): the
@@ -740,6 +740,7 @@ type Event struct {
 	//	*Event_PerformanceEvaluated
 	//	*Event_Reversal
 	//	*Event_YearEndClosed
+	//	*Event_OpeningAdjusted
 	Body          isEvent_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -964,6 +965,15 @@ func (x *Event) GetYearEndClosed() *YearEndClosed {
 	return nil
 }
 
+func (x *Event) GetOpeningAdjusted() *OpeningAdjusted {
+	if x != nil {
+		if x, ok := x.Body.(*Event_OpeningAdjusted); ok {
+			return x.OpeningAdjusted
+		}
+	}
+	return nil
+}
+
 type isEvent_Body interface {
 	isEvent_Body()
 }
@@ -1030,6 +1040,10 @@ type Event_YearEndClosed struct {
 	YearEndClosed *YearEndClosed `protobuf:"bytes,23,opt,name=year_end_closed,json=yearEndClosed,proto3,oneof"`
 }
 
+type Event_OpeningAdjusted struct {
+	OpeningAdjusted *OpeningAdjusted `protobuf:"bytes,24,opt,name=opening_adjusted,json=openingAdjusted,proto3,oneof"`
+}
+
 func (*Event_Appropriation) isEvent_Body() {}
 
 func (*Event_OtherIncome) isEvent_Body() {}
@@ -1057,6 +1071,8 @@ func (*Event_PerformanceEvaluated) isEvent_Body() {}
 func (*Event_Reversal) isEvent_Body() {}
 
 func (*Event_YearEndClosed) isEvent_Body() {}
+
+func (*Event_OpeningAdjusted) isEvent_Body() {}
 
 // Appropriation is money received from the finance bureau (财政拨款收入),
 // for the 功能分类 项 it is intended for.
@@ -2090,6 +2106,89 @@ func (*YearEndClosed) Descriptor() ([]byte, []int) {
 	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{15}
 }
 
+// OpeningAdjusted is 年初调整 (以前年度调整): a correction of a closed year,
+// recorded in the next year as an adjustment of its 年初结转和结余.
+type OpeningAdjusted struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The fund adjusted.
+	Fund Fund `protobuf:"varint,1,opt,name=fund,proto3,enum=budgetledger.v1.Fund" json:"fund,omitempty"`
+	// 功能分类 项: required for 政府性基金 and 国有资本经营 money.
+	Functional string `protobuf:"bytes,2,opt,name=functional,proto3" json:"functional,omitempty"`
+	// True for a decrease.
+	Decrease bool `protobuf:"varint,3,opt,name=decrease,proto3" json:"decrease,omitempty"`
+	// Decimal 元, at most 2 places, greater than zero.
+	Amount string `protobuf:"bytes,4,opt,name=amount,proto3" json:"amount,omitempty"`
+	// Why, in words.
+	Reason        string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OpeningAdjusted) Reset() {
+	*x = OpeningAdjusted{}
+	mi := &file_budgetledger_v1_event_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OpeningAdjusted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OpeningAdjusted) ProtoMessage() {}
+
+func (x *OpeningAdjusted) ProtoReflect() protoreflect.Message {
+	mi := &file_budgetledger_v1_event_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OpeningAdjusted.ProtoReflect.Descriptor instead.
+func (*OpeningAdjusted) Descriptor() ([]byte, []int) {
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *OpeningAdjusted) GetFund() Fund {
+	if x != nil {
+		return x.Fund
+	}
+	return Fund_FUND_UNSPECIFIED
+}
+
+func (x *OpeningAdjusted) GetFunctional() string {
+	if x != nil {
+		return x.Functional
+	}
+	return ""
+}
+
+func (x *OpeningAdjusted) GetDecrease() bool {
+	if x != nil {
+		return x.Decrease
+	}
+	return false
+}
+
+func (x *OpeningAdjusted) GetAmount() string {
+	if x != nil {
+		return x.Amount
+	}
+	return ""
+}
+
+func (x *OpeningAdjusted) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 // Outcome is the publisher's receipt (回执) for one event. The ledger sends
 // it only after the event (or its rejection) is durably committed.
 type Outcome struct {
@@ -2122,7 +2221,7 @@ type Outcome struct {
 
 func (x *Outcome) Reset() {
 	*x = Outcome{}
-	mi := &file_budgetledger_v1_event_proto_msgTypes[16]
+	mi := &file_budgetledger_v1_event_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2134,7 +2233,7 @@ func (x *Outcome) String() string {
 func (*Outcome) ProtoMessage() {}
 
 func (x *Outcome) ProtoReflect() protoreflect.Message {
-	mi := &file_budgetledger_v1_event_proto_msgTypes[16]
+	mi := &file_budgetledger_v1_event_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2147,7 +2246,7 @@ func (x *Outcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Outcome.ProtoReflect.Descriptor instead.
 func (*Outcome) Descriptor() ([]byte, []int) {
-	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{16}
+	return file_budgetledger_v1_event_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Outcome) GetLedger() string {
@@ -2217,7 +2316,8 @@ var File_budgetledger_v1_event_proto protoreflect.FileDescriptor
 
 const file_budgetledger_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"\x1bbudgetledger/v1/event.proto\x12\x0fbudgetledger.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf3\t\n" +
+	"\x1bbudgetledger/v1/event.proto\x12\x0fbudgetledger.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc2\n" +
+	"\n" +
 	"\x05Event\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06ledger\x18\x02 \x01(\tR\x06ledger\x12\x12\n" +
@@ -2242,7 +2342,8 @@ const file_budgetledger_v1_event_proto_rawDesc = "" +
 	"\x16procurement_contracted\x18\x14 \x01(\v2&.budgetledger.v1.ProcurementContractedH\x00R\x15procurementContracted\x12\\\n" +
 	"\x15performance_evaluated\x18\x15 \x01(\v2%.budgetledger.v1.PerformanceEvaluatedH\x00R\x14performanceEvaluated\x127\n" +
 	"\breversal\x18\x16 \x01(\v2\x19.budgetledger.v1.ReversalH\x00R\breversal\x12H\n" +
-	"\x0fyear_end_closed\x18\x17 \x01(\v2\x1e.budgetledger.v1.YearEndClosedH\x00R\ryearEndClosedB\x06\n" +
+	"\x0fyear_end_closed\x18\x17 \x01(\v2\x1e.budgetledger.v1.YearEndClosedH\x00R\ryearEndClosed\x12M\n" +
+	"\x10opening_adjusted\x18\x18 \x01(\v2 .budgetledger.v1.OpeningAdjustedH\x00R\x0fopeningAdjustedB\x06\n" +
 	"\x04body\"r\n" +
 	"\rAppropriation\x12)\n" +
 	"\x04fund\x18\x01 \x01(\x0e2\x15.budgetledger.v1.FundR\x04fund\x12\x1e\n" +
@@ -2322,7 +2423,15 @@ const file_budgetledger_v1_event_proto_rawDesc = "" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x122\n" +
 	"\brestated\x18\x03 \x01(\v2\x16.budgetledger.v1.EventR\brestated\"\x0f\n" +
-	"\rYearEndClosed\"\x8a\x03\n" +
+	"\rYearEndClosed\"\xa8\x01\n" +
+	"\x0fOpeningAdjusted\x12)\n" +
+	"\x04fund\x18\x01 \x01(\x0e2\x15.budgetledger.v1.FundR\x04fund\x12\x1e\n" +
+	"\n" +
+	"functional\x18\x02 \x01(\tR\n" +
+	"functional\x12\x1a\n" +
+	"\bdecrease\x18\x03 \x01(\bR\bdecrease\x12\x16\n" +
+	"\x06amount\x18\x04 \x01(\tR\x06amount\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\"\x8a\x03\n" +
 	"\aOutcome\x12\x16\n" +
 	"\x06ledger\x18\x01 \x01(\tR\x06ledger\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x127\n" +
@@ -2424,7 +2533,7 @@ func file_budgetledger_v1_event_proto_rawDescGZIP() []byte {
 }
 
 var file_budgetledger_v1_event_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
-var file_budgetledger_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_budgetledger_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_budgetledger_v1_event_proto_goTypes = []any{
 	(BudgetStage)(0),              // 0: budgetledger.v1.BudgetStage
 	(AssetClass)(0),               // 1: budgetledger.v1.AssetClass
@@ -2452,8 +2561,9 @@ var file_budgetledger_v1_event_proto_goTypes = []any{
 	(*PerformanceEvaluated)(nil),  // 23: budgetledger.v1.PerformanceEvaluated
 	(*Reversal)(nil),              // 24: budgetledger.v1.Reversal
 	(*YearEndClosed)(nil),         // 25: budgetledger.v1.YearEndClosed
-	(*Outcome)(nil),               // 26: budgetledger.v1.Outcome
-	(*timestamppb.Timestamp)(nil), // 27: google.protobuf.Timestamp
+	(*OpeningAdjusted)(nil),       // 26: budgetledger.v1.OpeningAdjusted
+	(*Outcome)(nil),               // 27: budgetledger.v1.Outcome
+	(*timestamppb.Timestamp)(nil), // 28: google.protobuf.Timestamp
 }
 var file_budgetledger_v1_event_proto_depIdxs = []int32{
 	11, // 0: budgetledger.v1.Event.appropriation:type_name -> budgetledger.v1.Appropriation
@@ -2470,29 +2580,31 @@ var file_budgetledger_v1_event_proto_depIdxs = []int32{
 	23, // 11: budgetledger.v1.Event.performance_evaluated:type_name -> budgetledger.v1.PerformanceEvaluated
 	24, // 12: budgetledger.v1.Event.reversal:type_name -> budgetledger.v1.Reversal
 	25, // 13: budgetledger.v1.Event.year_end_closed:type_name -> budgetledger.v1.YearEndClosed
-	6,  // 14: budgetledger.v1.Appropriation.fund:type_name -> budgetledger.v1.Fund
-	7,  // 15: budgetledger.v1.OtherIncome.kind:type_name -> budgetledger.v1.IncomeKind
-	8,  // 16: budgetledger.v1.Expenditure.kind:type_name -> budgetledger.v1.ExpenditureKind
-	6,  // 17: budgetledger.v1.Expenditure.fund:type_name -> budgetledger.v1.Fund
-	17, // 18: budgetledger.v1.Expenditure.reception:type_name -> budgetledger.v1.Reception
-	6,  // 19: budgetledger.v1.OpeningBalance.fund:type_name -> budgetledger.v1.Fund
-	0,  // 20: budgetledger.v1.Budget.stage:type_name -> budgetledger.v1.BudgetStage
-	8,  // 21: budgetledger.v1.Budget.kind:type_name -> budgetledger.v1.ExpenditureKind
-	6,  // 22: budgetledger.v1.Budget.fund:type_name -> budgetledger.v1.Fund
-	5,  // 23: budgetledger.v1.UnitRegistered.type:type_name -> budgetledger.v1.UnitType
-	1,  // 24: budgetledger.v1.AssetChanged.class:type_name -> budgetledger.v1.AssetClass
-	2,  // 25: budgetledger.v1.ProcurementContracted.category:type_name -> budgetledger.v1.ProcurementCategory
-	3,  // 26: budgetledger.v1.ProcurementContracted.reserved:type_name -> budgetledger.v1.Enterprise
-	3,  // 27: budgetledger.v1.ProcurementContracted.supplier:type_name -> budgetledger.v1.Enterprise
-	4,  // 28: budgetledger.v1.PerformanceEvaluated.grade:type_name -> budgetledger.v1.Grade
-	10, // 29: budgetledger.v1.Reversal.restated:type_name -> budgetledger.v1.Event
-	9,  // 30: budgetledger.v1.Outcome.status:type_name -> budgetledger.v1.Outcome.Status
-	27, // 31: budgetledger.v1.Outcome.recorded_at:type_name -> google.protobuf.Timestamp
-	32, // [32:32] is the sub-list for method output_type
-	32, // [32:32] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	26, // 14: budgetledger.v1.Event.opening_adjusted:type_name -> budgetledger.v1.OpeningAdjusted
+	6,  // 15: budgetledger.v1.Appropriation.fund:type_name -> budgetledger.v1.Fund
+	7,  // 16: budgetledger.v1.OtherIncome.kind:type_name -> budgetledger.v1.IncomeKind
+	8,  // 17: budgetledger.v1.Expenditure.kind:type_name -> budgetledger.v1.ExpenditureKind
+	6,  // 18: budgetledger.v1.Expenditure.fund:type_name -> budgetledger.v1.Fund
+	17, // 19: budgetledger.v1.Expenditure.reception:type_name -> budgetledger.v1.Reception
+	6,  // 20: budgetledger.v1.OpeningBalance.fund:type_name -> budgetledger.v1.Fund
+	0,  // 21: budgetledger.v1.Budget.stage:type_name -> budgetledger.v1.BudgetStage
+	8,  // 22: budgetledger.v1.Budget.kind:type_name -> budgetledger.v1.ExpenditureKind
+	6,  // 23: budgetledger.v1.Budget.fund:type_name -> budgetledger.v1.Fund
+	5,  // 24: budgetledger.v1.UnitRegistered.type:type_name -> budgetledger.v1.UnitType
+	1,  // 25: budgetledger.v1.AssetChanged.class:type_name -> budgetledger.v1.AssetClass
+	2,  // 26: budgetledger.v1.ProcurementContracted.category:type_name -> budgetledger.v1.ProcurementCategory
+	3,  // 27: budgetledger.v1.ProcurementContracted.reserved:type_name -> budgetledger.v1.Enterprise
+	3,  // 28: budgetledger.v1.ProcurementContracted.supplier:type_name -> budgetledger.v1.Enterprise
+	4,  // 29: budgetledger.v1.PerformanceEvaluated.grade:type_name -> budgetledger.v1.Grade
+	10, // 30: budgetledger.v1.Reversal.restated:type_name -> budgetledger.v1.Event
+	6,  // 31: budgetledger.v1.OpeningAdjusted.fund:type_name -> budgetledger.v1.Fund
+	9,  // 32: budgetledger.v1.Outcome.status:type_name -> budgetledger.v1.Outcome.Status
+	28, // 33: budgetledger.v1.Outcome.recorded_at:type_name -> google.protobuf.Timestamp
+	34, // [34:34] is the sub-list for method output_type
+	34, // [34:34] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_budgetledger_v1_event_proto_init() }
@@ -2515,6 +2627,7 @@ func file_budgetledger_v1_event_proto_init() {
 		(*Event_PerformanceEvaluated)(nil),
 		(*Event_Reversal)(nil),
 		(*Event_YearEndClosed)(nil),
+		(*Event_OpeningAdjusted)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2522,7 +2635,7 @@ func file_budgetledger_v1_event_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_budgetledger_v1_event_proto_rawDesc), len(file_budgetledger_v1_event_proto_rawDesc)),
 			NumEnums:      10,
-			NumMessages:   17,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
