@@ -50,6 +50,9 @@ const usage = `usage:
   ledgerctl check -ledger L -year Y [-server URL] [-v]      the rules tying the tables together (勾稽关系)
   ledgerctl check -published DIR -year Y [-ledger L] [-v]   the same rules on a report typed from its PDF, and
                                                             with -ledger every printed cell against the books
+  ledgerctl replay -ledger L [-server URL | -data DIR] [-out DIR] [-catalog FILE]
+                                                            rebuild every statement from the log (chain checked)
+                                                            and compare it byte for byte with the live one
 `
 
 func main() {
@@ -81,6 +84,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		code, err = cmdVerify(ctx, args[1:], stdout)
 	case "check":
 		code, err = cmdCheck(ctx, args[1:], stdout)
+	case "replay":
+		code, err = cmdReplay(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
