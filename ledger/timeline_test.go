@@ -38,12 +38,21 @@ func (m *modelState) clone() *modelState {
 	return c
 }
 
-// naive sums the T1 figures of year y as of asOf straight from the events:
-// income, expenditure and opening balances, a reversal cancelling its
-// original from the reversal's date.
-func (m *modelState) naive(y int, asOf events.Date) (income, spent, opening events.Amount) {
+// figures are the T1 figures the model checks.
+type figures struct {
+	income, spent, opening events.Amount
+	// byClass is spending by 功能分类 类 (the first three digits).
+	byClass map[string]events.Amount
+}
+
+// naive sums the T1 figures of year y as of asOf straight from the events,
+// for one unit or (unit "") all: income, spending, opening balances with
+// their adjustments, a reversal cancelling its original from the
+// reversal's date.
+func (m *modelState) naive(y int, asOf events.Date, unit string) figures {
+	f := figures{byClass: map[string]events.Amount{}}
 	for _, e := range m.accepted {
-		if e.FiscalYear != y || e.Date > asOf {
+		if e.FiscalYear != y || e.Date > asOf || (unit != "" && e.Unit != unit) {
 			continue
 		}
 		sign, body := events.Amount(1), e.Body
@@ -52,22 +61,30 @@ func (m *modelState) naive(y int, asOf events.Date) (income, spent, opening even
 		}
 		switch b := body.(type) {
 		case events.Appropriation:
-			income += sign * b.Amount
+			f.income += sign * b.Amount
 		case events.OtherIncome:
-			income += sign * b.Amount
+			f.income += sign * b.Amount
 		case events.Expenditure:
-			spent += sign * b.Amount
+			f.spent += sign * b.Amount
+			f.byClass[b.Functional[:3]] += sign * b.Amount
 		case events.OpeningBalance:
-			opening += sign * b.Amount
+			f.opening += sign * b.Amount
+		case events.OpeningAdjusted:
+			if b.Decrease {
+				sign = -sign
+			}
+			f.opening += sign * b.Amount
 		}
 	}
-	return
+	return f
 }
 
 // TestTimelineAgainstModel publishes years of events late, out of order,
 // with duplicates, reversals, year-end closes and restarts, and compares
-// the 收入支出决算总表 as of random dates and as known at random moments of
-// the log with a naive model. LEDGER_TIMELINE_SEED replays a run.
+// 年初调整, restarts, and compares the 收入支出决算总表, consolidated and
+// per unit, as of random dates and as known at random moments of the log
+// (by sequence and by recorded time) with a naive model.
+// LEDGER_TIMELINE_SEED replays a run.
 func TestTimelineAgainstModel(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("LEDGER_TIMELINE_SEED"); s != "" {
@@ -76,13 +93,24 @@ func TestTimelineAgainstModel(t *testing.T) {
 	t.Logf("seed %d (LEDGER_TIMELINE_SEED to replay)", seed)
 	rng := rand.New(rand.NewPCG(seed, 7))
 	path := logPath(t)
-	l := openLog(t, path, ledger.Options{CarryForward: projections.CarryForward})
+	clock := newStepClock(epoch, time.Millisecond)
+	opts := ledger.Options{CarryForward: projections.CarryForward, Now: clock.Now}
+	l := openLog(t, path, opts)
 	const name = "timeline"
 	units := []string{"本级", "中心"}
 	m := &modelState{byID: map[string]events.Event{}, reversed: map[string]bool{}, closed: map[int]bool{}}
 	type snapshot struct {
 		seq   uint64
+		at    time.Time
 		state *modelState
+	}
+	snap := func() snapshot {
+		last, _ := l.Len(name)
+		r, err := l.Get(name, last)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return snapshot{last, r.RecordedAt, m.clone()}
 	}
 	var snaps []snapshot
 	n := 0
@@ -105,7 +133,8 @@ func TestTimelineAgainstModel(t *testing.T) {
 			case 0:
 				batch = append(batch, mk(y, events.OtherIncome{IncomeKind: events.IncomeOther, Functional: "2069999", Amount: amt}))
 			default:
-				batch = append(batch, mk(y, events.Expenditure{Functional: "2019999", Economic: "30201", ExpenditureKind: events.ExpenditureBasic,
+				code := []string{"2019999", "2080505", "2101101", "2210201"}[rng.IntN(4)]
+				batch = append(batch, mk(y, events.Expenditure{Functional: code, Economic: "30201", ExpenditureKind: events.ExpenditureBasic,
 					Fund: events.FundGeneralBudget, Amount: amt}))
 			}
 		}
@@ -129,9 +158,13 @@ func TestTimelineAgainstModel(t *testing.T) {
 				if _, isRev := tgt.Body.(events.Reversal); isRev {
 					continue
 				}
-				switch tgt.Body.(type) {
+				switch b := tgt.Body.(type) {
 				case events.OpeningBalance, events.Appropriation, events.YearEndClosed:
 					continue // keep every unit's balance positive: the close refuses a negative one
+				case events.OpeningAdjusted:
+					if !b.Decrease {
+						continue
+					}
 				}
 				r := tgt
 				n++
@@ -154,46 +187,74 @@ func TestTimelineAgainstModel(t *testing.T) {
 			}
 			if rng.IntN(8) == 0 { // a restart
 				closeLog(t, l)
-				l = openLog(t, path, ledger.Options{CarryForward: projections.CarryForward})
+				l = openLog(t, path, opts)
 			}
-			last, _ := l.Len(name)
-			snaps = append(snaps, snapshot{last, m.clone()})
+			snaps = append(snaps, snap())
 		}
-		// Close the year: the model carries its closing into next year.
-		income, spent, opening := m.naive(y, events.YearEnd(y))
+		// Close the year: the model carries each unit's closing into next
+		// year, as one naive amount dated 1 January.
 		n++
 		c := events.Event{ID: "close-" + strconv.Itoa(y), Ledger: name, Unit: "本级", FiscalYear: y, Date: events.YearEnd(y), Source: "s", Voucher: "结", Body: events.YearEndClosed{}}
+		var carried []events.Event
+		for _, u := range units {
+			f := m.naive(y, events.YearEnd(y), u)
+			carried = append(carried, events.Event{ID: c.ID + ":" + u, Unit: u, FiscalYear: y + 1, Date: events.NewDate(y+1, 1, 1),
+				Body: events.OpeningBalance{Fund: events.FundGeneralBudget, Amount: f.opening + f.income - f.spent}})
+		}
+		// A 年初调整 of a year whose previous year is still open is refused.
+		early := mk(y+1, events.OpeningAdjusted{Fund: events.FundGeneralBudget, Amount: 1, Reason: "以前年度调整"})
+		if o := appendOne(t, l, sub(early)); o.Code != events.CodeNotAdjustable {
+			t.Fatalf("adjustment of %d before %d is closed: %+v", y+1, y, o)
+		}
 		if o := appendOne(t, l, sub(c)); o.Status != ledger.Accepted {
 			t.Fatalf("close %d: %+v", y, o)
 		}
 		m.closed[y] = true
 		m.accepted = append(m.accepted, c)
-		// The carried opening balances, as one naive amount dated 1 January.
-		m.accepted = append(m.accepted, events.Event{ID: c.ID + ":carried", FiscalYear: y + 1, Date: events.NewDate(y+1, 1, 1),
-			Body: events.OpeningBalance{Fund: events.FundGeneralBudget, Amount: opening + income - spent}})
-		last, _ := l.Len(name)
-		snaps = append(snaps, snapshot{last, m.clone()})
+		m.accepted = append(m.accepted, carried...)
+		snaps = append(snaps, snap())
+		// Corrections of the closed year found later: 年初调整 of the next.
+		for range rng.IntN(4) {
+			adj := mk(y+1, events.OpeningAdjusted{Fund: events.FundGeneralBudget, Decrease: rng.IntN(2) == 0,
+				Amount: events.Amount(1 + rng.Int64N(1_000_00)), Reason: "以前年度调整"})
+			o := appendOne(t, l, sub(adj))
+			if want := m.decide(adj); o.Status != want {
+				t.Fatalf("adjustment %s: ledger %s %s %s, model %s", adj.ID, o.Status, o.Code, o.Reason, want)
+			}
+			snaps = append(snaps, snap())
+		}
 		// An event of the closed year is refused.
 		late := mk(y, events.Expenditure{Functional: "2019999", Economic: "30201", ExpenditureKind: events.ExpenditureBasic, Fund: events.FundGeneralBudget, Amount: 1})
 		if o := appendOne(t, l, sub(late)); o.Code != events.CodeYearClosed {
 			t.Fatalf("late event of a closed year: %+v", o)
 		}
 	}
-	// Compare as of random dates, as known at random snapshots.
-	for range 200 {
+	// Compare as of random dates, as known at random snapshots, for all
+	// units or one.
+	for range 300 {
 		s := snaps[rng.IntN(len(snaps))]
 		y := 2020 + rng.IntN(4)
 		asOf := events.NewDate(y, time.Month(1+rng.IntN(12)), 1+rng.IntN(28))
+		unit := []string{"", units[0], units[1]}[rng.IntN(3)]
+		known := ledger.KnownAt{Seq: s.seq}
+		if rng.IntN(2) == 0 {
+			known = ledger.KnownAt{Time: s.at}
+		}
 		var scanErr error
-		st, err := projections.FoldIncomeExpenditure(l.EventsKnownAt(context.Background(), name, ledger.KnownAt{Seq: s.seq}, &scanErr),
-			projections.Filter{Ledger: name, FiscalYear: y, AsOf: asOf})
+		st, err := projections.FoldIncomeExpenditure(l.EventsKnownAt(context.Background(), name, known, &scanErr),
+			projections.Filter{Ledger: name, FiscalYear: y, AsOf: asOf, Unit: unit})
 		if err != nil || scanErr != nil {
 			t.Fatal(err, scanErr)
 		}
-		income, spent, opening := s.state.naive(y, asOf)
-		for key, want := range map[string]events.Amount{"total:income": income, "total:expenditure": spent, "opening_balance": opening} {
+		f := s.state.naive(y, asOf, unit)
+		want := map[string]events.Amount{"total:income": f.income, "total:expenditure": f.spent, "opening_balance": f.opening,
+			"closing_balance": f.opening + f.income - f.spent}
+		for _, class := range []string{"201", "208", "210", "221"} {
+			want["functional:"+class] = f.byClass[class]
+		}
+		for key, want := range want {
 			if r, _ := st.Row(key); r.Amount() != want {
-				t.Fatalf("%d as of %s known at seq %d: %s = %s, model %s", y, asOf, s.seq, key, r.Amount(), want)
+				t.Fatalf("%d as of %s unit %q known at %+v: %s = %s, model %s", y, asOf, unit, known, key, r.Amount(), want)
 			}
 		}
 	}
@@ -212,6 +273,9 @@ func (m *modelState) decide(e events.Event) ledger.Status {
 		return ledger.Rejected
 	}
 	if m.closed[e.FiscalYear] {
+		return ledger.Rejected
+	}
+	if _, ok := e.Body.(events.OpeningAdjusted); ok && !m.closed[e.FiscalYear-1] {
 		return ledger.Rejected
 	}
 	if r, ok := e.Body.(events.Reversal); ok {
