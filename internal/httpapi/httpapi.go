@@ -39,7 +39,12 @@ type Handler struct {
 	logger      *slog.Logger
 	mux         *http.ServeMux
 	departments map[string][]string
+	events      EventsFunc
 }
+
+// EventsFunc returns what a ledger knew at k, for folding into statements;
+// ledger.Log.EventsKnownAt is one, a checkpoint.Store's Events a faster one.
+type EventsFunc func(ctx context.Context, ledgerName string, k ledger.KnownAt, errp *error) func(yield func(events.Event) bool)
 
 // Options configure a Handler.
 type Options struct {
@@ -47,6 +52,8 @@ type Options struct {
 	// Departments defines departments as sets of ledgers, whose statements
 	// consolidate those of their ledgers.
 	Departments map[string][]string
+	// Events serves the folds; the log itself when nil.
+	Events EventsFunc
 }
 
 // New returns the API handler over a log.
@@ -55,7 +62,10 @@ func New(l *ledger.Log, cat *events.Catalog, opts Options) *Handler {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	h := &Handler{log: l, cat: cat, logger: logger, mux: http.NewServeMux(), departments: opts.Departments}
+	h := &Handler{log: l, cat: cat, logger: logger, mux: http.NewServeMux(), departments: opts.Departments, events: opts.Events}
+	if h.events == nil {
+		h.events = l.EventsKnownAt
+	}
 	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	h.mux.HandleFunc("GET /v1/ledgers", h.ledgers)
 	h.mux.HandleFunc("GET /v1/ledgers/{ledger}/events", h.listEvents)
@@ -322,7 +332,7 @@ func (h *Handler) checks(w http.ResponseWriter, r *http.Request) {
 	var evs []events.Event
 	var scanErr error
 	units := map[string]bool{}
-	for e := range h.log.EventsKnownAt(r.Context(), f.Ledger, known, &scanErr) {
+	for e := range h.events(r.Context(), f.Ledger, known, &scanErr) {
 		evs = append(evs, e)
 		units[e.Unit] = true
 	}
@@ -500,7 +510,7 @@ func (h *Handler) serveStatement(w http.ResponseWriter, r *http.Request, f proje
 	units := map[string]bool{}
 	evs := func(yield func(events.Event) bool) {
 		for _, l := range ledgers {
-			for e := range h.log.EventsKnownAt(r.Context(), l, known, &scanErr) {
+			for e := range h.events(r.Context(), l, known, &scanErr) {
 				units[e.Unit] = true
 				if !yield(e) {
 					return

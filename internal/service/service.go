@@ -23,6 +23,7 @@ import (
 
 	"github.com/budgetledger/budgetledger"
 	"github.com/budgetledger/budgetledger/events"
+	"github.com/budgetledger/budgetledger/internal/checkpoint"
 	"github.com/budgetledger/budgetledger/internal/httpapi"
 	"github.com/budgetledger/budgetledger/internal/ingest"
 	"github.com/budgetledger/budgetledger/internal/publish"
@@ -59,6 +60,7 @@ type Service struct {
 	ns     *server.Server
 	nc     *nats.Conn
 	log    *ledger.Log
+	cp     *checkpoint.Store
 	in     *ingest.Ingester
 	http   *http.Server
 	ln     net.Listener
@@ -110,6 +112,12 @@ func Start(ctx context.Context, cfg Config) (s *Service, err error) {
 	if err != nil {
 		return s, err
 	}
+	// Load each ledger's checkpoint and fold only what came after it, so
+	// the first statement after a restart does not read the whole log.
+	s.cp = checkpoint.New(s.log, checkpoint.Options{Logger: cfg.Logger})
+	if err := s.cp.Open(ctx); err != nil {
+		return s, err
+	}
 	s.in, err = ingest.Start(ctx, ingest.Config{Conn: s.nc, Log: s.log, Catalog: cat, Logger: cfg.Logger, AckWait: cfg.InboxAckWait, Replicas: cfg.InboxReplicas})
 	if err != nil {
 		return s, err
@@ -122,7 +130,7 @@ func Start(ctx context.Context, cfg Config) (s *Service, err error) {
 	if err != nil {
 		return s, err
 	}
-	s.http = &http.Server{Handler: httpapi.New(s.log, cat, httpapi.Options{Logger: cfg.Logger, Departments: departments}),
+	s.http = &http.Server{Handler: httpapi.New(s.log, cat, httpapi.Options{Logger: cfg.Logger, Departments: departments, Events: s.cp.Events}),
 		ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := s.http.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -204,6 +212,9 @@ func (s *Service) Close() error {
 	}
 	if s.in != nil {
 		errs = append(errs, s.in.Close())
+	}
+	if s.cp != nil {
+		errs = append(errs, s.cp.Close())
 	}
 	if s.log != nil {
 		errs = append(errs, s.log.Close())
