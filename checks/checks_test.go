@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -269,8 +270,11 @@ func TestCarryForward(t *testing.T) {
 		ev("a", 2020, events.Appropriation{Fund: events.FundGeneralBudget, Functional: "2019999", Amount: 100_00}),
 		ev("x", 2020, events.Expenditure{Functional: "2019999", Economic: "30201", ExpenditureKind: events.ExpenditureBasic, Fund: events.FundGeneralBudget, Amount: 30_00}),
 	}
-	run := func(opening events.Amount) []checks.Result {
+	run := func(opening events.Amount, adjustments ...events.OpeningAdjusted) []checks.Result {
 		evs := append(slices.Clone(base), ev("o", 2021, events.OpeningBalance{Fund: events.FundGeneralBudget, Amount: opening}))
+		for i, a := range adjustments {
+			evs = append(evs, ev("adj"+strconv.Itoa(i), 2021, a))
+		}
 		sts := map[string]*projections.Statement{}
 		for _, y := range []int{2020, 2021} {
 			for _, name := range []string{"income-expenditure", "fiscal-summary"} {
@@ -307,5 +311,25 @@ func TestCarryForward(t *testing.T) {
 	}
 	if failed != 2 { // in all, and 一般公共预算
 		t.Errorf("one 分 too much carried forward: %d rules fail, want 2", failed)
+	}
+	// Net of a 年初调整 the rule holds exactly: a 分 off still fails.
+	up := events.OpeningAdjusted{Fund: events.FundGeneralBudget, Amount: 12_34, Reason: "r"}
+	down := events.OpeningAdjusted{Fund: events.FundGeneralBudget, Decrease: true, Amount: 60_00, Reason: "r"}
+	for _, c := range []struct {
+		opening events.Amount
+		adj     []events.OpeningAdjusted
+		fail    int
+	}{{70_00, nil, 0}, {70_00, []events.OpeningAdjusted{up, down}, 0}, {10_00, []events.OpeningAdjusted{up, down}, 2},
+		{70_00, []events.OpeningAdjusted{up}, 0}, {70_01, []events.OpeningAdjusted{up}, 2}, {70_00, []events.OpeningAdjusted{down}, 0}, {69_99, []events.OpeningAdjusted{down}, 2}} {
+		// A printed gap with exact amounts that agree is only rounding.
+		results, failed := run(c.opening, c.adj...), 0
+		for _, r := range results {
+			if r.Status == checks.Fail {
+				failed++
+			}
+		}
+		if failed != c.fail || len(results) != 4 {
+			t.Errorf("opening %d with %+v: %d of %d fail, want %d", c.opening, c.adj, failed, len(results), c.fail)
+		}
 	}
 }

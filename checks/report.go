@@ -61,10 +61,11 @@ func FromStatements(sts map[string]*projections.Statement) Report {
 			t.Rows = append(t.Rows, tr)
 		}
 		// Figures that are not money (shares, counts, scores) are compared
-		// as printed, in hundredths; words (grades) are left out.
+		// as printed, in hundredths; words (grades) are left out. Money
+		// facts are exact like cells.
 		for _, f := range st.Facts {
 			if c, err := parseCents(f.Value); err == nil {
-				t.Rows = append(t.Rows, Row{Name: f.Name, Key: f.Key, Cells: []Cell{{Cents: c}}})
+				t.Rows = append(t.Rows, Row{Name: f.Name, Key: f.Key, Cells: []Cell{{Cents: c, Fen: int64(f.Amount), Exact: f.Money}}})
 			}
 		}
 		r.Tables[name] = t

@@ -375,8 +375,8 @@ func (c *checker) runningCosts() {
 const NextYear = "next:"
 
 // carryForward: rule 12, next year's 年初结转和结余 is this year's 年末结转和
-// 结余, in all and (财政拨款) by fund. Adjustments of earlier years (以前年度
-// 调整) are not recognised yet, so any difference is reported.
+// 结余, in all and (财政拨款) by fund, net of next year's 年初调整 (以前年度
+// 调整), which the statements show as facts.
 func (c *checker) carryForward() {
 	t1, n1 := c.r.Tables["income-expenditure"], c.r.Tables[NextYear+"income-expenditure"]
 	if t1 == nil || n1 == nil {

@@ -136,7 +136,8 @@ func FoldFiscalSummary(evs Events, f Filter, _ *events.Catalog) (*Statement, err
 		if a != 0 {
 			fund := events.Funds[i]
 			st.Facts = append(st.Facts, Fact{Key: "opening_adjusted:" + fund.String(),
-				Name: "年初财政拨款结转和结余中：" + fund.Name() + "年初调整（万元）", Value: Wan(events.Amount(a))})
+				Name: "年初财政拨款结转和结余中：" + fund.Name() + "年初调整（万元）", Value: Wan(events.Amount(a)),
+				Money: true, Amount: events.Amount(a)})
 		}
 	}
 	return st, nil

@@ -189,7 +189,8 @@ func (s *IncomeExpenditure) Statement(f Filter) (*Statement, error) {
 	}
 	if s.OpeningAdjusted != 0 {
 		// The official table has no line for it: shown under the table.
-		st.Facts = append(st.Facts, Fact{Key: "opening_adjusted", Name: "年初结转和结余中：年初调整（以前年度调整）（万元）", Value: Wan(events.Amount(s.OpeningAdjusted))})
+		st.Facts = append(st.Facts, Fact{Key: "opening_adjusted", Name: "年初结转和结余中：年初调整（以前年度调整）（万元）", Value: Wan(events.Amount(s.OpeningAdjusted)),
+			Money: true, Amount: events.Amount(s.OpeningAdjusted)})
 	}
 	return st, nil
 }

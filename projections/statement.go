@@ -31,9 +31,14 @@ type Statement struct {
 	Note string
 }
 
-// Fact is a figure a statement reports that is not an amount.
+// Fact is a figure a statement reports beside its table: a count, a share,
+// or an amount that is not a line of the table (such as a 年初调整).
 type Fact struct {
 	Key, Name, Value string
+	// Money is set when Value prints an amount in 万元; Amount is then the
+	// exact figure, so that rules on it hold to the 分.
+	Money  bool
+	Amount events.Amount
 }
 
 // Row is one printed line of a statement.

@@ -360,8 +360,11 @@ func (h *Handler) checks(w http.ResponseWriter, r *http.Request) {
 	next.FiscalYear, next.AsOf = f.FiscalYear+1, 0
 	yearEnd := f.AsOf == 0 || f.AsOf == events.YearEnd(f.FiscalYear)
 	if yearEnd && slices.ContainsFunc(evs, func(e events.Event) bool {
-		_, opening := e.Body.(events.OpeningBalance)
-		return opening && next.Match(&e)
+		switch e.Body.(type) {
+		case events.OpeningBalance, events.OpeningAdjusted:
+			return next.Match(&e)
+		}
+		return false
 	}) {
 		for _, name := range []string{"income-expenditure", "fiscal-summary"} {
 			spec, _ := projections.SpecByName(name)
