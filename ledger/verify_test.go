@@ -28,7 +28,7 @@ const recordHeader = 1 + 8 + 32
 // alter runs fn in a write transaction on the closed log file at path.
 func alter(t testing.TB, path string, fn func(tx *bolt.Tx) error) {
 	t.Helper()
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType})
 	if err != nil {
 		t.Fatalf("bolt open %s: %v", path, err)
 	}
