@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -30,9 +31,10 @@ func benchEvents(b *testing.B) int {
 	return n
 }
 
-// benchLedger appends n events of a department's year (two units, spending
-// on 8 功能分类 × 3 经济分类 codes on every working day, appropriations
-// monthly) and returns the closed log's path.
+// benchLedger appends n events of a department's year: four units
+// spending on 8 功能分类 × 3 经济分类 codes on any day, drawn at random (so
+// that a day's postings compact to up to 96 events, as in real books), with
+// an appropriation every hundredth event.
 func benchLedger(b *testing.B, n int) string {
 	b.Helper()
 	path := filepath.Join(b.TempDir(), "ledger.db")
@@ -40,18 +42,20 @@ func benchLedger(b *testing.B, n int) string {
 	if err != nil {
 		b.Fatal(err)
 	}
+	rng := rand.New(rand.NewPCG(1, 2))
 	functional := []string{"2019999", "2080505", "2080506", "2101101", "2101102", "2210201", "2060199", "2013101"}
 	economic := []string{"30201", "30101", "30108"}
-	units := []string{"本级", "中心"}
+	units := []string{"本级", "中心", "事务所", "服务站"}
 	subs := make([]ledger.Submission, 0, 10_000)
 	for i := range n {
-		d := events.NewDate(2020, time.Month(1+i%12), 1+(i/12)%28)
-		e := events.Event{ID: "b" + strconv.Itoa(i), Ledger: "bench", Unit: units[i%2], FiscalYear: 2020, Date: d, Source: "s", Voucher: "v" + strconv.Itoa(i)}
+		t := time.Date(2020, 1, 1+rng.IntN(366), 0, 0, 0, 0, time.UTC)
+		d := events.NewDate(t.Year(), t.Month(), t.Day())
+		e := events.Event{ID: "b" + strconv.Itoa(i), Ledger: "bench", Unit: units[rng.IntN(4)], FiscalYear: 2020, Date: d, Source: "s", Voucher: "v" + strconv.Itoa(i)}
 		if i%100 == 0 {
-			e.Body = events.Appropriation{Fund: events.FundGeneralBudget, Functional: functional[i%8], Amount: 5_000_000_00}
+			e.Body = events.Appropriation{Fund: events.FundGeneralBudget, Functional: functional[rng.IntN(8)], Amount: 5_000_000_00}
 		} else {
-			e.Body = events.Expenditure{Functional: functional[i%8], Economic: economic[i%3], ExpenditureKind: events.ExpenditureBasic,
-				Fund: events.FundGeneralBudget, Amount: events.Amount(1 + i%50_000)}
+			e.Body = events.Expenditure{Functional: functional[rng.IntN(8)], Economic: economic[rng.IntN(3)], ExpenditureKind: events.ExpenditureBasic,
+				Fund: events.FundGeneralBudget, Amount: events.Amount(1 + rng.IntN(50_000))}
 		}
 		subs = append(subs, ledger.Submission{Ledger: "bench", Event: e})
 		if len(subs) == cap(subs) || i == n-1 {
@@ -82,6 +86,8 @@ func BenchmarkStatementAsOf(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n), "ledger-events")
+	_, compacted := s.Size("bench")
+	b.ReportMetric(float64(compacted), "compacted-events")
 }
 
 // BenchmarkStatementAsOfFromLog is the same statement folded from the whole

@@ -127,6 +127,21 @@ func (s *Store) Close() error {
 	return errors.Join(errs...)
 }
 
+// Size tells how far a ledger's checkpoint reaches (its last record) and
+// how many compacted events stand for the records up to there.
+func (s *Store) Size(ledgerName string) (seq uint64, compacted int) {
+	s.mu.Lock()
+	v := s.views[ledgerName]
+	s.mu.Unlock()
+	if v == nil {
+		return 0, 0
+	}
+	if snap := v.published(); snap != nil {
+		return snap.seq, len(snap.evs)
+	}
+	return 0, 0
+}
+
 func (v *view) published() *snapshot {
 	v.state.Lock()
 	defer v.state.Unlock()
