@@ -207,10 +207,21 @@ func (s *Store) current(ctx context.Context, ledgerName string, force bool) (*sn
 	snap := v.published()
 	var last ledger.Record
 	folded := 0
+	// A long fold (the first start, or new compaction rules) reports its
+	// progress, as ledgerctl replay does on a terminal.
+	start, reported := time.Now(), time.Now()
+	behind := n - snap.seq
 	err = s.log.Scan(ctx, ledgerName, snap.seq, func(r ledger.Record) error {
 		v.c.Add(r.Event)
 		last = r
 		folded++
+		if folded%65536 == 0 && time.Since(reported) >= 2*time.Second {
+			reported = time.Now()
+			rate := float64(folded) / time.Since(start).Seconds()
+			behind = max(behind, uint64(folded)) // records appended meanwhile
+			s.logger.Info("folding the log into its checkpoint", "ledger", ledgerName, "events", folded, "of", behind,
+				"events_per_s", int(rate), "eta", (time.Duration(float64(behind-uint64(folded))/rate*float64(time.Second))).Round(time.Second))
+		}
 		return nil
 	})
 	if err != nil {
