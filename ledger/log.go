@@ -154,8 +154,8 @@ func Open(path string, opts Options) (*Log, error) {
 		opts.Logger = slog.Default()
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout:        time.Second,
-		ReadOnly:       opts.ReadOnly,
+		Timeout:  time.Second,
+		ReadOnly: opts.ReadOnly,
 		// The freelist is written with every commit: without it, opening
 		// the file walks every page to rebuild it, which at 10 million
 		// events is most of a second of restart, while an append-only log
