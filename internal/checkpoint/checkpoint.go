@@ -220,7 +220,7 @@ func (s *Store) current(ctx context.Context, ledgerName string, force bool) (*sn
 			rate := float64(folded) / time.Since(start).Seconds()
 			behind = max(behind, uint64(folded)) // records appended meanwhile
 			s.logger.Info("folding the log into its checkpoint", "ledger", ledgerName, "events", folded, "of", behind,
-				"events_per_s", int(rate), "eta", (time.Duration(float64(behind-uint64(folded))/rate*float64(time.Second))).Round(time.Second))
+				"events_per_s", int(rate), "eta", (time.Duration(float64(behind-uint64(folded)) / rate * float64(time.Second))).Round(time.Second))
 		}
 		return nil
 	})
