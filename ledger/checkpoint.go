@@ -108,7 +108,7 @@ func decodeCheckpoint(v []byte, cp *Checkpoint) error {
 		return n, nil
 	}
 	n, err := uvarint()
-	if err != nil || uint64(len(v)) < n+8+8+32 {
+	if err != nil || n > uint64(len(v)) || uint64(len(v))-n < 8+8+32 {
 		return errCheckpoint
 	}
 	cp.Version, v = string(v[:n]), v[n:]

@@ -62,8 +62,10 @@ func (c *Compactor) Add(e events.Event) {
 	}
 	c.index[string(b)] = len(c.evs)
 	// The entry starts from the key, not from e's body, so it shares no
-	// Reception with the caller's event and keeps no one event's reason.
-	k.ID, k.Body = "compacted", addSums(key, sums)
+	// Reception with the caller's event and keeps no one event's reason. It
+	// keeps the first event's id, so that a fold's error about it (an
+	// unplaced code) names an event that can be looked up.
+	k.ID, k.Body = e.ID, addSums(key, sums)
 	c.evs = append(c.evs, k)
 }
 

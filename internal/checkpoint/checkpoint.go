@@ -224,14 +224,17 @@ func (s *Store) current(ctx context.Context, ledgerName string, force bool) (*sn
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("checkpoint of %s: %w", ledgerName, err)
-	}
+	// Publish what was folded even if the scan stopped early (a reader
+	// gone, say): the compaction already holds those records, and the next
+	// refresh must start after them, not fold them twice.
 	if folded > 0 {
 		snap = &snapshot{seq: last.Seq, at: last.RecordedAt, head: last.Hash, evs: v.c.Events()}
 		v.state.Lock()
 		v.snap = snap
 		v.state.Unlock()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint of %s: %w", ledgerName, err)
 	}
 	if snap.seq-v.saved >= s.every {
 		if err := s.save(ledgerName, v, snap); err != nil {
@@ -243,7 +246,9 @@ func (s *Store) current(ctx context.Context, ledgerName string, force bool) (*sn
 	return snap, nil
 }
 
-// load starts v from the stored checkpoint, or from nothing.
+// load starts v from the stored checkpoint, or from nothing. A stored
+// checkpoint is derived data: if it cannot be read it is rebuilt from the
+// log, never a reason not to start.
 func (s *Store) load(ledgerName string, v *view) error {
 	v.c = projections.NewCompactor()
 	empty := &snapshot{}
@@ -252,7 +257,7 @@ func (s *Store) load(ledgerName string, v *view) error {
 	case errors.Is(err, ledger.ErrNotFound):
 		s.logger.Info("no checkpoint: folding the log", "ledger", ledgerName)
 	case err != nil:
-		return err
+		s.logger.Warn("checkpoint unreadable: folding the log", "ledger", ledgerName, "err", err)
 	case cp.Version != projections.CompactVersion:
 		s.logger.Info("checkpoint of other rules: folding the log again", "ledger", ledgerName, "stored", cp.Version, "now", projections.CompactVersion)
 	default:

@@ -10,8 +10,11 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/budgetledger/budgetledger"
 	"github.com/budgetledger/budgetledger/events"
@@ -195,4 +198,73 @@ func fold(t *testing.T, evs func(context.Context, string, ledger.KnownAt, *error
 		t.Fatal(err, scanErr)
 	}
 	return st
+}
+
+// TestStoreSurvivesBadTimes: a refresh cut short by its reader leaves the
+// checkpoint right (nothing folded twice), and a stored checkpoint that
+// cannot be read is rebuilt rather than stopping the start.
+func TestStoreSurvivesBadTimes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	l, err := ledger.Open(path, ledger.Options{NoSync: true, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := func(i int) ledger.Submission {
+		return ledger.Submission{Ledger: "l", Event: events.Event{ID: "e" + strconv.Itoa(i), Ledger: "l", Unit: "本级", FiscalYear: 2020,
+			Date: events.NewDate(2020, 3, 1+i%28), Source: "s", Voucher: "v", Body: events.Expenditure{Functional: "2019999", Economic: "30201",
+				ExpenditureKind: events.ExpenditureBasic, Fund: events.FundGeneralBudget, Amount: events.Amount(100 + i)}}}
+	}
+	if _, err := l.Append(context.Background(), ev(0)); err != nil {
+		t.Fatal(err)
+	}
+	s := checkpoint.New(l, checkpoint.Options{Logger: quiet, Refresh: 1})
+	if err := s.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var subs []ledger.Submission
+	for i := 1; i <= 5000; i++ {
+		subs = append(subs, ev(i))
+	}
+	if _, err := l.Append(context.Background(), subs...); err != nil {
+		t.Fatal(err)
+	}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	var scanErr error
+	for range s.Events(cancelled, "l", ledger.KnownAt{}, &scanErr) {
+	}
+	if scanErr == nil {
+		t.Fatal("a read with its context cancelled succeeded")
+	}
+	want := fold(t, l.EventsKnownAt, "l")
+	if got := fold(t, s.Events, "l"); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after a cancelled refresh: %+v, want %+v", got.Rows, want.Rows)
+	}
+	if err := errorsOf(s.Close(), l.Close()); err != nil {
+		t.Fatal(err)
+	}
+
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("checkpoints")).Put([]byte("l"), []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 'x'})
+	})
+	if err := errorsOf(err, db.Close()); err != nil {
+		t.Fatal(err)
+	}
+	l, err = ledger.Open(path, ledger.Options{NoSync: true, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	s = checkpoint.New(l, checkpoint.Options{Logger: quiet})
+	if err := s.Open(context.Background()); err != nil {
+		t.Fatalf("start with an unreadable checkpoint: %v", err)
+	}
+	if got := fold(t, s.Events, "l"); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after an unreadable checkpoint: %+v, want %+v", got.Rows, want.Rows)
+	}
 }
