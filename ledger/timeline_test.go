@@ -43,6 +43,10 @@ type figures struct {
 	income, spent, opening events.Amount
 	// byClass is spending by 功能分类 类 (the first three digits).
 	byClass map[string]events.Amount
+	// incomeBy and spentBy are the 收入决算表 and 支出决算表 by 项 code,
+	// in their columns: total, 财政拨款, …, 其他收入; total, 基本支出, 项目支出.
+	incomeBy map[string]*[7]events.Amount
+	spentBy  map[string]*[3]events.Amount
 }
 
 // naive sums the T1 figures of year y as of asOf straight from the events,
@@ -50,7 +54,14 @@ type figures struct {
 // their adjustments, a reversal cancelling its original from the
 // reversal's date.
 func (m *modelState) naive(y int, asOf events.Date, unit string) figures {
-	f := figures{byClass: map[string]events.Amount{}}
+	f := figures{byClass: map[string]events.Amount{}, incomeBy: map[string]*[7]events.Amount{}, spentBy: map[string]*[3]events.Amount{}}
+	in := func(code string, col int, a events.Amount) {
+		if f.incomeBy[code] == nil {
+			f.incomeBy[code] = &[7]events.Amount{}
+		}
+		f.incomeBy[code][0] += a
+		f.incomeBy[code][col] += a
+	}
 	for _, e := range m.accepted {
 		if e.FiscalYear != y || e.Date > asOf || (unit != "" && e.Unit != unit) {
 			continue
@@ -62,11 +73,22 @@ func (m *modelState) naive(y int, asOf events.Date, unit string) figures {
 		switch b := body.(type) {
 		case events.Appropriation:
 			f.income += sign * b.Amount
+			in(b.Functional, 1, sign*b.Amount)
 		case events.OtherIncome:
 			f.income += sign * b.Amount
+			in(b.Functional, 6, sign*b.Amount)
 		case events.Expenditure:
 			f.spent += sign * b.Amount
 			f.byClass[b.Functional[:3]] += sign * b.Amount
+			if f.spentBy[b.Functional] == nil {
+				f.spentBy[b.Functional] = &[3]events.Amount{}
+			}
+			col := 1
+			if b.ExpenditureKind == events.ExpenditureProject {
+				col = 2
+			}
+			f.spentBy[b.Functional][0] += sign * b.Amount
+			f.spentBy[b.Functional][col] += sign * b.Amount
 		case events.OpeningBalance:
 			f.opening += sign * b.Amount
 		case events.OpeningAdjusted:
@@ -134,8 +156,11 @@ func TestTimelineAgainstModel(t *testing.T) {
 				batch = append(batch, mk(y, events.OtherIncome{IncomeKind: events.IncomeOther, Functional: "2069999", Amount: amt}))
 			default:
 				code := []string{"2019999", "2080505", "2101101", "2210201"}[rng.IntN(4)]
-				batch = append(batch, mk(y, events.Expenditure{Functional: code, Economic: "30201", ExpenditureKind: events.ExpenditureBasic,
-					Fund: events.FundGeneralBudget, Amount: amt}))
+				x := events.Expenditure{Functional: code, Economic: "30201", ExpenditureKind: events.ExpenditureBasic, Fund: events.FundGeneralBudget, Amount: amt}
+				if rng.IntN(3) == 0 {
+					x.ExpenditureKind, x.Project = events.ExpenditureProject, "政务服务项目"
+				}
+				batch = append(batch, mk(y, x))
 			}
 		}
 		rng.Shuffle(len(batch), func(i, j int) { batch[i], batch[j] = batch[j], batch[i] })
@@ -255,6 +280,30 @@ func TestTimelineAgainstModel(t *testing.T) {
 		for key, want := range want {
 			if r, _ := st.Row(key); r.Amount() != want {
 				t.Fatalf("%d as of %s unit %q known at %+v: %s = %s, model %s", y, asOf, unit, known, key, r.Amount(), want)
+			}
+		}
+		// The 收入决算表 and 支出决算表, every 项 row and column.
+		f2 := projections.Filter{Ledger: name, FiscalYear: y, AsOf: asOf, Unit: unit}
+		t2, err2 := projections.FoldIncome(l.EventsKnownAt(context.Background(), name, known, &scanErr), f2, events.DefaultCatalog())
+		t3, err3 := projections.FoldExpenditure(l.EventsKnownAt(context.Background(), name, known, &scanErr), f2, events.DefaultCatalog())
+		if err2 != nil || err3 != nil || scanErr != nil {
+			t.Fatal(err2, err3, scanErr)
+		}
+		// A row whose amounts all cancel is not printed: it reads as zeros.
+		amounts := func(st *projections.Statement, code string, n int) []events.Amount {
+			if r, ok := st.Row("functional:" + code); ok {
+				return r.Amounts[:n]
+			}
+			return make([]events.Amount, n)
+		}
+		for code, cols := range f.incomeBy {
+			if got := amounts(t2, code, 7); !slices.Equal(got, cols[:]) {
+				t.Fatalf("收入决算表 %d as of %s unit %q known at %+v: %s = %v, model %v", y, asOf, unit, known, code, got, cols[:])
+			}
+		}
+		for code, cols := range f.spentBy {
+			if got := amounts(t3, code, 3); !slices.Equal(got, cols[:]) {
+				t.Fatalf("支出决算表 %d as of %s unit %q known at %+v: %s = %v, model %v", y, asOf, unit, known, code, got, cols[:])
 			}
 		}
 	}
