@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -77,14 +78,21 @@ func BenchmarkStatementAsOf(b *testing.B) {
 	n := benchEvents(b)
 	l, s := openBench(b, benchLedger(b, n))
 	defer l.Close()
+	took := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for i := range b.N {
+		start := time.Now()
 		f := projections.Filter{FiscalYear: 2020, AsOf: events.NewDate(2020, time.Month(1+i%12), 1+i%28)}
 		var err error
 		if _, ferr := projections.FoldIncomeExpenditure(s.Events(context.Background(), "bench", ledger.KnownAt{}, &err), f); ferr != nil || err != nil {
 			b.Fatal(ferr, err)
 		}
+		took = append(took, time.Since(start))
 	}
+	b.StopTimer()
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(took[len(took)*99/100].Microseconds()), "p99-µs")
 	b.ReportMetric(float64(n), "ledger-events")
 	_, compacted := s.Size("bench")
 	b.ReportMetric(float64(compacted), "compacted-events")
