@@ -145,6 +145,13 @@ func Start(ctx context.Context, cfg Config) (*Ingester, error) {
 		}
 		in.subs = append(in.subs, sub)
 	}
+	// Subscriptions reach the server asynchronously; a round trip makes
+	// them live before Start returns, so a request sent right after start
+	// does not meet "no responders".
+	if err := cfg.Conn.FlushTimeout(10 * time.Second); err != nil {
+		in.Close()
+		return nil, fmt.Errorf("ingest: flush subscriptions: %w", err)
+	}
 	in.wg.Add(1)
 	go in.consume(runCtx)
 	return in, nil
