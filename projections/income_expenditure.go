@@ -29,14 +29,15 @@ type IncomeExpenditure struct {
 // functionalLine maps a 功能分类 类 code (201..234) to its index in
 // Expenditure, or -1 when the layout has no line for it.
 func functionalLine(code string) int {
-	if len(code) < 3 {
+	// Three digits by hand: this runs once per event of every T1 fold.
+	if len(code) < 3 || code[0] != '2' || code[1] < '0' || code[1] > '9' || code[2] < '0' || code[2] > '9' {
 		return -1
 	}
-	n, err := strconv.Atoi(code[:3])
-	if err != nil || n < 200 || n >= 200+len(IncomeExpenditure{}.Expenditure) || !t1Classes[n-200] {
+	n := int(code[1]-'0')*10 + int(code[2]-'0')
+	if n >= len(IncomeExpenditure{}.Expenditure) || !t1Classes[n] {
 		return -1
 	}
-	return n - 200
+	return n
 }
 
 var t1Classes = func() (m [35]bool) {

@@ -84,6 +84,10 @@ type Filter struct {
 	Unit string
 }
 
+// LastDate is the last effective date any statement under f counts: no
+// fold reads an event dated after it.
+func (f Filter) LastDate() events.Date { return f.asOf() }
+
 func (f Filter) asOf() events.Date {
 	if f.AsOf == 0 {
 		return events.YearEnd(f.FiscalYear)

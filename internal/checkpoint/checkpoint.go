@@ -15,10 +15,14 @@
 package checkpoint
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"slices"
+	"sort"
 	"sync"
 	"time"
 
@@ -152,6 +156,13 @@ func (v *view) published() *snapshot {
 // compacted events up to it, then the records after it, bounded by k. Every
 // statement folds them to the same figures as the log's own events.
 func (s *Store) Events(ctx context.Context, ledgerName string, k ledger.KnownAt, errp *error) func(yield func(events.Event) bool) {
+	return s.EventsUntil(ctx, ledgerName, math.MaxInt32, k, errp)
+}
+
+// EventsUntil is Events for a statement that counts nothing dated after
+// until (projections.Filter.LastDate): the compaction is kept in date
+// order, so a statement as of June reads only the first half of it.
+func (s *Store) EventsUntil(ctx context.Context, ledgerName string, until events.Date, k ledger.KnownAt, errp *error) func(yield func(events.Event) bool) {
 	snap, err := s.current(ctx, ledgerName, false)
 	if err != nil {
 		return func(func(events.Event) bool) { *errp = err }
@@ -160,7 +171,8 @@ func (s *Store) Events(ctx context.Context, ledgerName string, k ledger.KnownAt,
 		return s.log.EventsKnownAt(ctx, ledgerName, k, errp)
 	}
 	return func(yield func(events.Event) bool) {
-		for _, e := range snap.evs {
+		end := sort.Search(len(snap.evs), func(i int) bool { return snap.evs[i].Date > until })
+		for _, e := range snap.evs[:end] {
 			if !yield(e) {
 				return
 			}
@@ -228,7 +240,7 @@ func (s *Store) current(ctx context.Context, ledgerName string, force bool) (*sn
 	// gone, say): the compaction already holds those records, and the next
 	// refresh must start after them, not fold them twice.
 	if folded > 0 {
-		snap = &snapshot{seq: last.Seq, at: last.RecordedAt, head: last.Hash, evs: v.c.Events()}
+		snap = &snapshot{seq: last.Seq, at: last.RecordedAt, head: last.Hash, evs: byDate(v.c.Events())}
 		v.state.Lock()
 		v.snap = snap
 		v.state.Unlock()
@@ -264,7 +276,7 @@ func (s *Store) load(ledgerName string, v *view) error {
 		for _, e := range cp.Events {
 			v.c.Add(e)
 		}
-		empty = &snapshot{seq: cp.Seq, at: cp.RecordedAt, head: cp.Head, evs: v.c.Events()}
+		empty = &snapshot{seq: cp.Seq, at: cp.RecordedAt, head: cp.Head, evs: byDate(v.c.Events())}
 		v.saved = cp.Seq
 		s.logger.Info("checkpoint loaded", "ledger", ledgerName, "seq", cp.Seq, "events", len(cp.Events))
 	}
@@ -272,6 +284,13 @@ func (s *Store) load(ledgerName string, v *view) error {
 	v.snap = empty
 	v.state.Unlock()
 	return nil
+}
+
+// byDate orders a compaction by effective date, which EventsUntil relies
+// on; folds are sums, so the order they see does not change a figure.
+func byDate(evs []events.Event) []events.Event {
+	slices.SortStableFunc(evs, func(a, b events.Event) int { return cmp.Compare(a.Date, b.Date) })
+	return evs
 }
 
 func (s *Store) save(ledgerName string, v *view, snap *snapshot) error {

@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -42,9 +43,10 @@ type Handler struct {
 	events      EventsFunc
 }
 
-// EventsFunc returns what a ledger knew at k, for folding into statements;
-// ledger.Log.EventsKnownAt is one, a checkpoint.Store's Events a faster one.
-type EventsFunc func(ctx context.Context, ledgerName string, k ledger.KnownAt, errp *error) func(yield func(events.Event) bool)
+// EventsFunc returns what a ledger knew at k, for folding into statements
+// that count nothing dated after until (it may leave such events out);
+// checkpoint.Store's EventsUntil is one.
+type EventsFunc func(ctx context.Context, ledgerName string, until events.Date, k ledger.KnownAt, errp *error) func(yield func(events.Event) bool)
 
 // Options configure a Handler.
 type Options struct {
@@ -64,7 +66,9 @@ func New(l *ledger.Log, cat *events.Catalog, opts Options) *Handler {
 	}
 	h := &Handler{log: l, cat: cat, logger: logger, mux: http.NewServeMux(), departments: opts.Departments, events: opts.Events}
 	if h.events == nil {
-		h.events = l.EventsKnownAt
+		h.events = func(ctx context.Context, ledgerName string, _ events.Date, k ledger.KnownAt, errp *error) func(yield func(events.Event) bool) {
+			return l.EventsKnownAt(ctx, ledgerName, k, errp)
+		}
 	}
 	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	h.mux.HandleFunc("GET /v1/ledgers", h.ledgers)
@@ -332,7 +336,8 @@ func (h *Handler) checks(w http.ResponseWriter, r *http.Request) {
 	var evs []events.Event
 	var scanErr error
 	units := map[string]bool{}
-	for e := range h.events(r.Context(), f.Ledger, known, &scanErr) {
+	// Rule 12 reads next year's opening balances too.
+	for e := range h.events(r.Context(), f.Ledger, events.YearEnd(f.FiscalYear+1), known, &scanErr) {
 		evs = append(evs, e)
 		units[e.Unit] = true
 	}
@@ -511,9 +516,14 @@ func (h *Handler) serveStatement(w http.ResponseWriter, r *http.Request, f proje
 	// error rather than a statement of zeros.
 	var scanErr error
 	units := map[string]bool{}
+	// A unit= is checked against every event, not only those up to as_of.
+	until := f.LastDate()
+	if f.Unit != "" {
+		until = math.MaxInt32
+	}
 	evs := func(yield func(events.Event) bool) {
 		for _, l := range ledgers {
-			for e := range h.events(r.Context(), l, known, &scanErr) {
+			for e := range h.events(r.Context(), l, until, known, &scanErr) {
 				units[e.Unit] = true
 				if !yield(e) {
 					return
