@@ -123,16 +123,27 @@ type KnownAt struct {
 // Bounded reports whether k limits anything.
 func (k KnownAt) Bounded() bool { return k.Seq != 0 || !k.Time.IsZero() }
 
+// Includes reports whether the record at seq, recorded at at, was known at k.
+func (k KnownAt) Includes(seq uint64, at time.Time) bool {
+	return (k.Seq == 0 || seq <= k.Seq) && (k.Time.IsZero() || !at.After(k.Time))
+}
+
 // EventsKnownAt is Events limited to what the log knew at k: it stops at the
 // first record after k's sequence or recorded after k's time (recorded
 // times never decrease in a ledger, so nothing later is missed). This is how
 // a statement is answered "as known at" an earlier moment: an event
 // published late is invisible to a question asked before it arrived.
 func (l *Log) EventsKnownAt(ctx context.Context, ledgerName string, k KnownAt, errp *error) func(yield func(events.Event) bool) {
+	return l.EventsKnownAtAfter(ctx, ledgerName, 0, k, errp)
+}
+
+// EventsKnownAtAfter is EventsKnownAt from the record after seq after on,
+// for a reader that already holds the earlier ones (a checkpoint).
+func (l *Log) EventsKnownAtAfter(ctx context.Context, ledgerName string, after uint64, k KnownAt, errp *error) func(yield func(events.Event) bool) {
 	return func(yield func(events.Event) bool) {
 		stop := fmt.Errorf("stop")
-		err := l.Scan(ctx, ledgerName, 0, func(r Record) error {
-			if (k.Seq != 0 && r.Seq > k.Seq) || (!k.Time.IsZero() && r.RecordedAt.After(k.Time)) {
+		err := l.Scan(ctx, ledgerName, after, func(r Record) error {
+			if !k.Includes(r.Seq, r.RecordedAt) {
 				return stop
 			}
 			if !yield(r.Event) {

@@ -168,18 +168,28 @@ func serverFlag(fs *flag.FlagSet) *string {
 // get fetches path and decodes JSON into v; a non-2xx answer is an error
 // carrying the API's message.
 func (c client) get(ctx context.Context, path string, v any) (int, error) {
+	code, body, err := c.raw(ctx, path)
+	if err != nil {
+		return code, err
+	}
+	return code, json.Unmarshal(body, v)
+}
+
+// raw fetches path as is (a statement's CSV or JSON bytes); a non-2xx
+// answer is an error carrying the API's message.
+func (c client) raw(ctx context.Context, path string) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("%w (is ledgerd running?)", err)
+		return 0, nil, fmt.Errorf("%w (is ledgerd running?)", err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return resp.StatusCode, err
+		return resp.StatusCode, nil, err
 	}
 	if resp.StatusCode/100 != 2 {
 		var e struct {
@@ -189,9 +199,9 @@ func (c client) get(ctx context.Context, path string, v any) (int, error) {
 		if e.Error == "" {
 			e.Error = string(body)
 		}
-		return resp.StatusCode, fmt.Errorf("%s: %s", resp.Status, e.Error)
+		return resp.StatusCode, nil, fmt.Errorf("%s: %s", resp.Status, e.Error)
 	}
-	return resp.StatusCode, json.Unmarshal(body, v)
+	return resp.StatusCode, body, nil
 }
 
 func newClient(server string) client {

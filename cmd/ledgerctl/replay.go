@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -182,22 +181,9 @@ func liveStatement(ctx context.Context, c client, ledgerName, statement string, 
 	var r rendering
 	for _, format := range []string{"csv", "json"} {
 		q := url.Values{"year": {strconv.Itoa(year)}, "known_at": {strconv.FormatUint(seq, 10)}, "format": {format}}
-		u := c.base + "/v1/ledgers/" + url.PathEscape(ledgerName) + "/statements/" + url.PathEscape(statement) + "?" + q.Encode()
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		_, body, err := c.raw(ctx, "/v1/ledgers/"+url.PathEscape(ledgerName)+"/statements/"+url.PathEscape(statement)+"?"+q.Encode())
 		if err != nil {
 			return r, err
-		}
-		resp, err := c.http.Do(req)
-		if err != nil {
-			return r, fmt.Errorf("%w (is ledgerd running?)", err)
-		}
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			return r, err
-		}
-		if resp.StatusCode != http.StatusOK {
-			return r, fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(body)))
 		}
 		if format == "csv" {
 			r.csv = body
@@ -241,19 +227,15 @@ func replayFile(ctx context.Context, path, ledgerName string, prog io.Writer) ([
 		return nil, 0, err
 	}
 	defer l.Close()
-	// The file is at hand, so check it all (indexes too) before trusting it.
+	// The file is at hand, so check it all (chain and indexes) before
+	// trusting it; the file of a stopped ledgerd does not change meanwhile.
 	v, err := l.Verify(ctx, ledgerName)
 	if err != nil {
 		return nil, 0, err
 	}
-	total := v.Events
-	bar := newProgress(prog, ledgerName, total)
-	var ch chain
-	evs := make([]events.Event, 0, total)
+	bar := newProgress(prog, ledgerName, v.Events)
+	evs := make([]events.Event, 0, v.Events)
 	err = l.Scan(ctx, ledgerName, 0, func(r ledger.Record) error {
-		if err := ch.add(r.Seq, r.RecordedAt, r.Hash, &r.Event); err != nil {
-			return err
-		}
 		evs = append(evs, r.Event)
 		bar.set(r.Seq)
 		return nil
@@ -262,10 +244,10 @@ func replayFile(ctx context.Context, path, ledgerName string, prog io.Writer) ([
 	if err != nil {
 		return nil, 0, err
 	}
-	if ch.next != total {
-		return nil, 0, fmt.Errorf("replay: read %d events of %d", ch.next, total)
+	if uint64(len(evs)) != v.Events {
+		return nil, 0, fmt.Errorf("replay: read %d events of %d", len(evs), v.Events)
 	}
-	return evs, total, nil
+	return evs, v.Events, nil
 }
 
 func replayAPI(ctx context.Context, c client, ledgerName string, prog io.Writer) ([]events.Event, uint64, error) {

@@ -167,7 +167,7 @@ func (s *Store) EventsUntil(ctx context.Context, ledgerName string, until events
 	if err != nil {
 		return func(func(events.Event) bool) { *errp = err }
 	}
-	if (k.Seq != 0 && k.Seq < snap.seq) || (!k.Time.IsZero() && k.Time.Before(snap.at)) {
+	if !k.Includes(snap.seq, snap.at) {
 		return s.log.EventsKnownAt(ctx, ledgerName, k, errp)
 	}
 	return func(yield func(events.Event) bool) {
@@ -177,15 +177,10 @@ func (s *Store) EventsUntil(ctx context.Context, ledgerName string, until events
 				return
 			}
 		}
-		errStop := errors.New("stop")
-		err := s.log.Scan(ctx, ledgerName, snap.seq, func(r ledger.Record) error {
-			if (k.Seq != 0 && r.Seq > k.Seq) || (!k.Time.IsZero() && r.RecordedAt.After(k.Time)) || !yield(r.Event) {
-				return errStop
+		for e := range s.log.EventsKnownAtAfter(ctx, ledgerName, snap.seq, k, errp) {
+			if !yield(e) {
+				return
 			}
-			return nil
-		})
-		if err != nil && !errors.Is(err, errStop) {
-			*errp = err
 		}
 	}
 }
