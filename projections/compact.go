@@ -43,10 +43,15 @@ func (c *Compactor) Add(e events.Event) {
 			return
 		}
 	}
-	key, sums, ok := additive(e.Body)
-	if !ok {
+	key, add, ok := split(e.Body)
+	if _, asset := key.(events.AssetChanged); !ok || asset {
+		// Kept one by one: a 50万 line depends on each item's own price.
 		c.evs = append(c.evs, e)
 		return
+	}
+	if x, ok := key.(events.OpeningAdjusted); ok {
+		x.Reason = ""
+		key = x
 	}
 	k := events.Event{Ledger: e.Ledger, Unit: e.Unit, FiscalYear: e.FiscalYear, Date: e.Date, Body: key}
 	b, err := k.AppendBinary(c.key[:0])
@@ -57,15 +62,16 @@ func (c *Compactor) Add(e events.Event) {
 	}
 	c.key = b
 	if i, ok := c.index[string(b)]; ok {
-		c.evs[i].Body = addSums(c.evs[i].Body, sums)
+		rest, sum, _ := split(c.evs[i].Body)
+		c.evs[i].Body = join(rest, sum.plus(add))
 		return
 	}
 	c.index[string(b)] = len(c.evs)
-	// The entry starts from the key, not from e's body, so it shares no
-	// Reception with the caller's event and keeps no one event's reason. It
-	// keeps the first event's id, so that a fold's error about it (an
-	// unplaced code) names an event that can be looked up.
-	k.ID, k.Body = e.ID, addSums(key, sums)
+	// The entry is made from the key, so it shares no Reception with the
+	// caller's event and keeps no one event's reason. It keeps the first
+	// event's id, so that a fold's error about it (an unplaced code) names
+	// an event that can be looked up.
+	k.ID, k.Body = e.ID, join(key, add)
 	c.evs = append(c.evs, k)
 }
 
@@ -87,16 +93,26 @@ func (c *Compactor) Events() []events.Event {
 	return out
 }
 
-// sums are the parts of a body that add up.
+// sums are the parts of a body that add up: its amount and its counts.
 type sums struct {
 	amount                             events.Amount
+	quantity                           int64
 	batches, visitors, foreignVisitors int
 }
 
-// additive splits a body into its key (the body with everything that adds
-// up zeroed, and identity dropped) and its sums; ok is false for a body
-// that must not be merged.
-func additive(b events.Body) (key events.Body, s sums, ok bool) {
+func (s sums) plus(o sums) sums {
+	return sums{s.amount + o.amount, s.quantity + o.quantity, s.batches + o.batches, s.visitors + o.visitors, s.foreignVisitors + o.foreignVisitors}
+}
+
+func (s sums) neg() sums {
+	return sums{-s.amount, -s.quantity, -s.batches, -s.visitors, -s.foreignVisitors}
+}
+
+// split separates a body into what adds up and the rest (the body with its
+// sums zeroed); ok is false for a body without an amount (registrations,
+// evaluations, closes). It is the one place that knows each body's sums:
+// red entries and the compaction are both made from it.
+func split(b events.Body) (rest events.Body, s sums, ok bool) {
 	switch x := b.(type) {
 	case events.Appropriation:
 		s.amount, x.Amount = x.Amount, 0
@@ -123,6 +139,9 @@ func additive(b events.Body) (key events.Body, s sums, ok bool) {
 	case events.SurplusDistribution:
 		s.amount, x.Amount = x.Amount, 0
 		return x, s, true
+	case events.AssetChanged:
+		s.amount, s.quantity, x.Amount, x.Quantity = x.Amount, x.Quantity, 0, 0
+		return x, s, true
 	case events.LiabilityChanged:
 		s.amount, x.Amount = x.Amount, 0
 		return x, s, true
@@ -130,50 +149,52 @@ func additive(b events.Body) (key events.Body, s sums, ok bool) {
 		s.amount, x.Amount = x.Amount, 0
 		return x, s, true
 	case events.OpeningAdjusted:
-		s.amount, x.Amount, x.Reason = x.Amount, 0, ""
+		s.amount, x.Amount = x.Amount, 0
 		return x, s, true
 	}
-	return nil, s, false
+	return b, s, false
 }
 
-// addSums returns b (a body additive accepts) with s added.
-func addSums(b events.Body, s sums) events.Body {
-	switch x := b.(type) {
+// join puts sums s into rest (a body split returned); a Reception is new,
+// never shared with the body rest came from.
+func join(rest events.Body, s sums) events.Body {
+	switch x := rest.(type) {
 	case events.Appropriation:
-		x.Amount += s.amount
+		x.Amount = s.amount
 		return x
 	case events.OtherIncome:
-		x.Amount += s.amount
+		x.Amount = s.amount
 		return x
 	case events.Expenditure:
-		x.Amount += s.amount
-		if r := x.Reception; r != nil {
-			r.Batches += s.batches
-			r.Visitors += s.visitors
-			r.ForeignVisitors += s.foreignVisitors
+		x.Amount = s.amount
+		if x.Reception != nil {
+			x.Reception = &events.Reception{Batches: s.batches, Visitors: s.visitors, ForeignVisitors: s.foreignVisitors}
 		}
 		return x
 	case events.Budget:
-		x.Amount += s.amount
+		x.Amount = s.amount
 		return x
 	case events.OpeningBalance:
-		x.Amount += s.amount
+		x.Amount = s.amount
 		return x
 	case events.NonFiscalSurplusUsed:
-		x.Amount += s.amount
+		x.Amount = s.amount
 		return x
 	case events.SurplusDistribution:
-		x.Amount += s.amount
+		x.Amount = s.amount
+		return x
+	case events.AssetChanged:
+		x.Amount, x.Quantity = s.amount, s.quantity
 		return x
 	case events.LiabilityChanged:
-		x.Amount += s.amount
+		x.Amount = s.amount
 		return x
 	case events.ProcurementContracted:
-		x.Amount += s.amount
+		x.Amount = s.amount
 		return x
 	case events.OpeningAdjusted:
-		x.Amount += s.amount
+		x.Amount = s.amount
 		return x
 	}
-	return b
+	return rest
 }

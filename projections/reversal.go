@@ -23,45 +23,13 @@ func effective(evs Events) Events {
 	}
 }
 
-// negate returns b with its amount (and counts) of the opposite sign.
+// negate returns b with its amount (and counts) of the opposite sign, or
+// nil for a body without one: registrations and evaluations are corrected,
+// not reversed.
 func negate(b events.Body) events.Body {
-	switch x := b.(type) {
-	case events.Appropriation:
-		x.Amount = -x.Amount
-		return x
-	case events.OtherIncome:
-		x.Amount = -x.Amount
-		return x
-	case events.Expenditure:
-		x.Amount = -x.Amount
-		if r := x.Reception; r != nil {
-			x.Reception = &events.Reception{Batches: -r.Batches, Visitors: -r.Visitors, ForeignVisitors: -r.ForeignVisitors}
-		}
-		return x
-	case events.OpeningBalance:
-		x.Amount = -x.Amount
-		return x
-	case events.NonFiscalSurplusUsed:
-		x.Amount = -x.Amount
-		return x
-	case events.SurplusDistribution:
-		x.Amount = -x.Amount
-		return x
-	case events.Budget:
-		x.Amount = -x.Amount
-		return x
-	case events.AssetChanged:
-		x.Amount, x.Quantity = -x.Amount, -x.Quantity
-		return x
-	case events.LiabilityChanged:
-		x.Amount = -x.Amount
-		return x
-	case events.ProcurementContracted:
-		x.Amount = -x.Amount
-		return x
-	case events.OpeningAdjusted:
-		x.Amount = -x.Amount
-		return x
+	rest, s, ok := split(b)
+	if !ok {
+		return nil
 	}
-	return nil // no amount: registrations and evaluations are corrected, not reversed
+	return join(rest, s.neg())
 }
