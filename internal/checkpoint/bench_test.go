@@ -149,3 +149,33 @@ func openBench(b *testing.B, path string) (*ledger.Log, *checkpoint.Store) {
 	}
 	return l, s
 }
+
+// BenchmarkRefresh: what a read pays when it finds the checkpoint 1,024
+// records behind (the refresh threshold): folding them in, copying and
+// ordering the compaction by date. The appends are not timed.
+func BenchmarkRefresh(b *testing.B) {
+	n := benchEvents(b)
+	l, s := openBench(b, benchLedger(b, n))
+	defer l.Close()
+	subs := make([]ledger.Submission, checkpoint.DefaultRefresh)
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		for j := range subs {
+			id := "r" + strconv.Itoa(i) + "-" + strconv.Itoa(j)
+			subs[j] = ledger.Submission{Ledger: "bench", Event: events.Event{ID: id, Ledger: "bench", Unit: "本级", FiscalYear: 2020,
+				Date: events.NewDate(2020, time.Month(1+j%12), 1+j%28), Source: "s", Voucher: id,
+				Body: events.Expenditure{Functional: "2019999", Economic: "30201", ExpenditureKind: events.ExpenditureBasic, Fund: events.FundGeneralBudget, Amount: 100}}}
+		}
+		if _, err := l.Append(context.Background(), subs...); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		var err error
+		for range s.EventsUntil(context.Background(), "bench", 0, ledger.KnownAt{}, &err) {
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
