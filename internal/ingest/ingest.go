@@ -30,6 +30,43 @@ import (
 // the ledger and is answered Duplicate with the original sequence.
 const DuplicateWindow = 10 * time.Second
 
+// DefaultBatch is the most inbox messages committed in one transaction.
+const DefaultBatch = 1000
+
+// StreamConfig is the inbox stream: every ledger's inbox subject, on disk,
+// with replicas copies.
+func StreamConfig(replicas int) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        StreamName,
+		Description: "budgetledger inbox: events waiting for ledgerd to append them",
+		Subjects:    []string{InboxPrefix + ">"},
+		Storage:     jetstream.FileStorage,
+		// Work queue: a message is removed once ledgerd acked it, i.e. once
+		// the ledger committed it; the ledger is the system of record.
+		Retention:  jetstream.WorkQueuePolicy,
+		Duplicates: DuplicateWindow,
+		Replicas:   max(replicas, 1),
+	}
+}
+
+// ConsumerConfig is ledgerd's durable pull consumer of the inbox. Acks are
+// explicit (a work queue requires it), one per message, sent after the
+// message's batch committed.
+func ConsumerConfig(batch int, ackWait time.Duration) jetstream.ConsumerConfig {
+	return jetstream.ConsumerConfig{
+		Durable:       ConsumerName,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       ackWait,
+		MaxAckPending: 4 * batch,
+	}
+}
+
+// PullOptions are the pull settings of a consumer that keeps batch
+// messages on hand while the previous batch commits.
+func PullOptions(batch int) []jetstream.PullConsumeOpt {
+	return []jetstream.PullConsumeOpt{jetstream.PullMaxMessages(2 * batch)}
+}
+
 // Config wires an Ingester.
 type Config struct {
 	Conn    *nats.Conn
@@ -88,7 +125,7 @@ type Ingester struct {
 // subscribes to the request subjects and starts consuming.
 func Start(ctx context.Context, cfg Config) (*Ingester, error) {
 	if cfg.Batch <= 0 {
-		cfg.Batch = 1000
+		cfg.Batch = DefaultBatch
 	}
 	if cfg.AckWait <= 0 {
 		cfg.AckWait = 10 * time.Second
@@ -103,26 +140,11 @@ func Start(ctx context.Context, cfg Config) (*Ingester, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
-	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        StreamName,
-		Description: "budgetledger inbox: events waiting for ledgerd to append them",
-		Subjects:    []string{InboxPrefix + ">"},
-		Storage:     jetstream.FileStorage,
-		// Work queue: a message is removed once ledgerd acked it, i.e. once
-		// the ledger committed it; the ledger is the system of record.
-		Retention:  jetstream.WorkQueuePolicy,
-		Duplicates: DuplicateWindow,
-		Replicas:   max(cfg.Replicas, 1),
-	})
+	stream, err := js.CreateOrUpdateStream(ctx, StreamConfig(cfg.Replicas))
 	if err != nil {
 		return nil, fmt.Errorf("ingest: create stream %s: %w", StreamName, err)
 	}
-	cons, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-		Durable:       ConsumerName,
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       cfg.AckWait,
-		MaxAckPending: 4 * cfg.Batch,
-	})
+	cons, err := stream.CreateOrUpdateConsumer(ctx, ConsumerConfig(cfg.Batch, cfg.AckWait))
 	if err != nil {
 		return nil, fmt.Errorf("ingest: create consumer %s: %w", ConsumerName, err)
 	}

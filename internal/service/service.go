@@ -98,7 +98,7 @@ func Start(ctx context.Context, cfg Config) (s *Service, err error) {
 
 	url := cfg.NATSURL
 	if url == "" {
-		if s.ns, err = startNATS(cfg); err != nil {
+		if s.ns, err = EmbeddedNATS(cfg.DataDir, cfg.NATSListen); err != nil {
 			return s, err
 		}
 		url = s.ns.ClientURL()
@@ -146,14 +146,17 @@ func Start(ctx context.Context, cfg Config) (s *Service, err error) {
 	return s, nil
 }
 
-func startNATS(cfg Config) (*server.Server, error) {
-	host, portStr, err := net.SplitHostPort(cfg.NATSListen)
+// EmbeddedNATS starts the NATS server with JetStream that ledgerd embeds,
+// keeping its store under dataDir/nats and serving clients on listen.
+// ledgerbench's ceiling runs the same server, so that the two compare.
+func EmbeddedNATS(dataDir, listen string) (*server.Server, error) {
+	host, portStr, err := net.SplitHostPort(listen)
 	if err != nil {
-		return nil, fmt.Errorf("nats listen %q: %w", cfg.NATSListen, err)
+		return nil, fmt.Errorf("nats listen %q: %w", listen, err)
 	}
 	port, err := strconv.Atoi(portStr)
 	if err != nil {
-		return nil, fmt.Errorf("nats listen %q: port: %w", cfg.NATSListen, err)
+		return nil, fmt.Errorf("nats listen %q: port: %w", listen, err)
 	}
 	if port == 0 {
 		port = server.RANDOM_PORT
@@ -163,7 +166,7 @@ func startNATS(cfg Config) (*server.Server, error) {
 		Host:       host,
 		Port:       port,
 		JetStream:  true,
-		StoreDir:   filepath.Join(cfg.DataDir, "nats"),
+		StoreDir:   filepath.Join(dataDir, "nats"),
 		NoSigs:     true,
 		NoLog:      true,
 	})
@@ -173,7 +176,7 @@ func startNATS(cfg Config) (*server.Server, error) {
 	ns.Start()
 	if !ns.ReadyForConnections(10 * time.Second) {
 		ns.Shutdown()
-		return nil, fmt.Errorf("embedded nats on %s: not ready after 10s", cfg.NATSListen)
+		return nil, fmt.Errorf("embedded nats on %s: not ready after 10s", listen)
 	}
 	return ns, nil
 }

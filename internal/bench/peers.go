@@ -1,0 +1,177 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/budgetledger/budgetledger/events"
+	"github.com/budgetledger/budgetledger/internal/journal"
+	"github.com/budgetledger/budgetledger/ledger"
+)
+
+// peerRun is one answer of a peer tool: the total it printed, how long
+// the process took and its peak RSS.
+type peerRun struct {
+	total   events.Amount
+	elapsed time.Duration
+	rss     int64
+	version string
+}
+
+func runPeer(ctx context.Context, tool journal.Tool, file, query string, asOf events.Date) (peerRun, error) {
+	var r peerRun
+	if out, err := exec.CommandContext(ctx, string(tool), "--version").Output(); err == nil {
+		r.version, _, _ = strings.Cut(strings.TrimSpace(string(out)), ",")
+		r.version, _, _ = strings.Cut(r.version, "-")
+	}
+	cmd := exec.CommandContext(ctx, string(tool), tool.BalanceArgs(file, asOf, query)...)
+	// hledger refuses Chinese account names under a non-UTF-8 locale.
+	cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	start := time.Now()
+	out, err := cmd.Output()
+	r.elapsed = time.Since(start)
+	if err != nil {
+		return r, fmt.Errorf("%s: %w: %s", cmd, err, strings.TrimSpace(stderr.String()))
+	}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.rss = ru.Maxrss << 10
+	}
+	r.total, err = journal.ParseBalance(out)
+	return r, err
+}
+
+// ExportJournal writes dir's log as a journal file for the peers.
+func ExportJournal(ctx context.Context, dir, ledgerName, path string) (journal.Stats, time.Duration, error) {
+	start := time.Now()
+	l, err := ledger.Open(filepath.Join(dir, "data", "ledger.db"), ledger.Options{ReadOnly: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return journal.Stats{}, 0, err
+	}
+	defer l.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return journal.Stats{}, 0, err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	var scanErr error
+	st, err := journal.Write(w, l.Events(ctx, ledgerName, &scanErr))
+	if err == nil {
+		err = scanErr
+	}
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return st, time.Since(start), err
+}
+
+func runPeers(ctx context.Context, cfg Config, t *table) error {
+	n := cfg.PeerSize
+	dir, err := logDir(ctx, cfg, n)
+	if err != nil {
+		return err
+	}
+	const ledgerName = "dept-01"
+	asOf := events.NewDate(cfg.Workload.Year, time.September, 30)
+	file := filepath.Join(dir, "journal.ledger")
+	cfg.logf("peers: exporting %s events as a journal", count(n))
+	st, took, err := ExportJournal(ctx, dir, ledgerName, file)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	cfg.logf("peers: exported %d transactions in %s", st.Transactions, took.Round(time.Millisecond))
+	size := fmt.Sprintf("%s events, 1 ledger, %d units; as of %s", count(n), cfg.LogUnits, asOf)
+
+	// Ours, cold: a full fold of the log for the one question.
+	coldIn, coldOut, cold, err := ColdT1(ctx, dir, ledgerName, cfg.Workload.Year, asOf)
+	if err != nil {
+		return fmt.Errorf("cold: %w", err)
+	}
+	// Ours, warm: ledgerd answering from its checkpoints.
+	serve := filepath.Join(cfg.Dir, "peers-"+strconv.Itoa(n))
+	if err := copyLog(dir, serve); err != nil {
+		return err
+	}
+	p, err := startLedgerd(ctx, cfg.Ledgerd, filepath.Join(serve, "data"))
+	if err != nil {
+		return err
+	}
+	defer p.Stop()
+	var warm time.Duration
+	var warmIn, warmOut int64
+	for i := range 21 { // the median of 21 answers
+		in, out, d, err := WarmT1(ctx, p.HTTP, ledgerName, cfg.Workload.Year, asOf)
+		if err != nil {
+			return fmt.Errorf("warm: %w", err)
+		}
+		warmIn, warmOut = in, out
+		if i == 0 || d < warm {
+			warm = d
+		}
+	}
+	warmRSS, _ := p.PeakRSS()
+	if warmIn != coldIn || warmOut != coldOut {
+		return fmt.Errorf("warm and cold answers differ: income %d vs %d, expenditure %d vs %d 分", warmIn, coldIn, warmOut, coldOut)
+	}
+
+	var slowest journal.Tool
+	runs := map[journal.Tool]peerRun{}
+	for _, tool := range []journal.Tool{journal.Ledger, journal.Hledger} {
+		if _, err := exec.LookPath(string(tool)); err != nil {
+			cfg.logf("peers: %s not installed (cmd/ledgerbench/bench.sh installs it); skipped", tool)
+			continue
+		}
+		cfg.logf("peers: %s balance, income", tool)
+		in, err := runPeer(ctx, tool, file, "收入", asOf)
+		if err != nil {
+			return err
+		}
+		cfg.logf("peers: %s balance, expenditure", tool)
+		out, err := runPeer(ctx, tool, file, "支出", asOf)
+		if err != nil {
+			return err
+		}
+		agree := -int64(in.total) == coldIn && int64(out.total) == coldOut
+		if !agree {
+			return fmt.Errorf("%s disagrees: income %s, expenditure %s; budgetledger %s, %s", tool, events.Amount(-in.total), out.total,
+				events.Amount(coldIn), events.Amount(coldOut))
+		}
+		runs[tool] = in
+		if slowest == "" {
+			slowest = tool
+		}
+		t.add(Row{What: fmt.Sprintf("peer: %s, `%s`", in.version, strings.Join(append([]string{string(tool)}, tool.BalanceArgs("FILE", asOf, "收入")...), " ")),
+			Size: size, Figure: fmt.Sprintf("%s s; totals equal budgetledger's (income %s, expenditure %s 元)", secs(in.elapsed), events.Amount(coldIn), events.Amount(coldOut)),
+			RSS: mib(in.rss) + " (" + string(tool) + ")", Command: cfg.command("-only peers -sizes %d", n)})
+	}
+	ref, haveRef := runs[journal.Ledger]
+	against := func(d time.Duration, want float64) string {
+		if !haveRef {
+			return "ledger-cli not run"
+		}
+		x := float64(ref.elapsed) / float64(d)
+		return fmt.Sprintf("≥ %.0f× ledger-cli: %.0f×, %s", want, x, verdict(x >= want))
+	}
+	t.add(Row{What: "budgetledger as-of T1, warm (ledgerd's checkpoints, over HTTP)", Size: size, Figure: ms(warm),
+		RSS: mib(warmRSS), Target: against(warm, 100), Command: cfg.command("-only peers -sizes %d", n)})
+	t.add(Row{What: "budgetledger as-of T1, cold (full fold of the log, no checkpoint)", Size: size, Figure: ms(cold),
+		Target: against(cold, 10), Command: cfg.command("-only peers -sizes %d", n)})
+	return nil
+}
+
+func secs(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 2, 64) }
