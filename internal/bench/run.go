@@ -139,7 +139,7 @@ func runIngest(ctx context.Context, cfg Config, t *table) error {
 				return err
 			}
 			t.add(Row{What: "ceiling: raw bbolt, 1000 events per fsynced transaction", Size: size, Figure: rate(r),
-				Disk: "bbolt " + perEvent(r.LedgerBytes, r.Events),
+				Disk:    "bbolt " + perEvent(r.LedgerBytes, r.Events),
 				Command: cfg.command("-only ceiling -formats %s -publishers %d -events %d", format, cfg.Publishers[0], cfg.Events)})
 		}
 		if !cfg.runs("ingest") {
@@ -236,7 +236,7 @@ func runServing(ctx context.Context, cfg Config, t *table) error {
 			Target: "< 1 s: " + verdict(s.Restart < time.Second), Command: cmd})
 		t.add(Row{What: fmt.Sprintf("as-of: T1 收入支出决算总表 over HTTP, %d random dates", cfg.Queries), Size: size,
 			P50: ms(s.AsOf.P50), P99: ms(s.AsOf.P99), RSS: mib(s.AsOf.PeakRSS),
-			Target: "p99 < 5 ms: " + verdict(s.AsOf.P99 < 5*time.Millisecond) + "; RSS < 512 MiB: " + verdict(s.AsOf.PeakRSS < 512<<20 && s.Replay.PeakRSS < 512<<20),
+			Target:  "p99 < 5 ms: " + verdict(s.AsOf.P99 < 5*time.Millisecond) + "; RSS < 512 MiB: " + verdict(s.AsOf.PeakRSS < 512<<20 && s.Replay.PeakRSS < 512<<20),
 			Command: cmd})
 	}
 	return nil
