@@ -46,11 +46,12 @@ func run(ctx context.Context, args []string) error {
 	peerSize := fs.Int("peer-size", 1_000_000, "log size the peers are timed on")
 	departments := fs.Int("departments", 8, "departments (ledgers) of the ingest workload")
 	units := fs.Int("units", 8, "budget units per department of the ingest workload")
-	logUnits := fs.Int("log-units", 50, "budget units of the one ledger of the replay and peer rows")
+	logUnits := fs.Int("log-units", 8, "budget units of the one ledger of the replay and peer rows")
 	year := fs.Int("year", 2025, "fiscal year of the workload")
 	seed := fs.Uint64("seed", 1, "workload seed")
 	dir := fs.String("dir", "", "working directory, kept for inspection (default: a new temporary one, removed)")
 	ledgerd := fs.String("ledgerd", "", "ledgerd binary (default: built from this module)")
+	ledgerdFlags := fs.String("ledgerd-flags", "", "flags added to every ledgerd started, e.g. \"-debug-addr 127.0.0.1:6060\" to profile it")
 	ceilingServer := fs.String("ceiling-server", "", "internal: run the JetStream ceiling's server on this directory")
 	ceilingListen := fs.String("ceiling-listen", "127.0.0.1:0", "internal: the ceiling server's address")
 	if err := fs.Parse(args); err != nil {
@@ -65,7 +66,7 @@ func run(ctx context.Context, args []string) error {
 	}
 	cfg := bench.Config{
 		Ways: list(*ways), Formats: list(*formats), Events: *events, Window: *window, Queries: *queries, PeerSize: *peerSize,
-		LogUnits: *logUnits, Ledgerd: *ledgerd, Self: self, Progress: os.Stderr,
+		LogUnits: *logUnits, Ledgerd: bench.Ledgerd{Bin: *ledgerd, Flags: strings.Fields(*ledgerdFlags)}, Self: self, Progress: os.Stderr,
 		Workload: bench.Workload{Departments: *departments, Units: *units, Year: *year, Seed: *seed, DuplicateRate: 0.01, InvalidRate: 0.001},
 		Command:  "go run ./cmd/ledgerbench",
 	}

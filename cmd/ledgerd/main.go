@@ -26,6 +26,7 @@ func main() {
 	flag.IntVar(&cfg.InboxReplicas, "inbox-replicas", 1, "replicas of the JetStream inbox stream (3 on a NATS cluster)")
 	flag.StringVar(&cfg.CatalogFile, "catalog", "", "TSV file of extra classification codes (columns: kind, code, name[, editions, sources])")
 	flag.StringVar(&cfg.DepartmentsFile, "departments", "", "TSV file defining departments as sets of ledgers (columns: department, ledger)")
+	flag.StringVar(&cfg.DebugAddr, "debug-addr", "", "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060")
 	flag.BoolVar(&cfg.Demo, "demo", false, "publish the sample ledger (青浦区政务服务办公室 2020) through NATS at start")
 	flag.Parse()
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))

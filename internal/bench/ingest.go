@@ -217,8 +217,8 @@ func publishShare(ctx context.Context, url string, msgs []Message, t *tracker) (
 // ledgerd's JetStream inbox and the run ends when ledgerd has published
 // an outcome (after its bbolt commit) for every publication JetStream did
 // not drop as a duplicate itself.
-func IngestInbox(ctx context.Context, bin, dir string, n int, msgs []Message) (Result, error) {
-	return ingestRun(ctx, bin, dir, msgs, func(url string, t *tracker) (int, error) {
+func IngestInbox(ctx context.Context, ld Ledgerd, dir string, n int, msgs []Message) (Result, error) {
+	return ingestRun(ctx, ld, dir, msgs, func(url string, t *tracker) (int, error) {
 		pub, err := publishInbox(ctx, url, n, msgs, t)
 		return pub.dupAcks, err
 	})
@@ -226,8 +226,8 @@ func IngestInbox(ctx context.Context, bin, dir string, n int, msgs []Message) (R
 
 // IngestRequests measures the request-reply way in: n publishers, each
 // with window requests in flight, wait for each event's outcome.
-func IngestRequests(ctx context.Context, bin, dir string, n, window int, msgs []Message) (Result, error) {
-	return ingestRun(ctx, bin, dir, msgs, func(url string, t *tracker) (int, error) {
+func IngestRequests(ctx context.Context, ld Ledgerd, dir string, n, window int, msgs []Message) (Result, error) {
+	return ingestRun(ctx, ld, dir, msgs, func(url string, t *tracker) (int, error) {
 		return 0, request(ctx, url, n, window, msgs, t)
 	})
 }
@@ -279,9 +279,9 @@ func request(ctx context.Context, url string, n, window int, msgs []Message, t *
 	return errors.Join(errs...)
 }
 
-func ingestRun(ctx context.Context, bin, dir string, msgs []Message, publish func(url string, t *tracker) (dupAcks int, err error)) (Result, error) {
+func ingestRun(ctx context.Context, ld Ledgerd, dir string, msgs []Message, publish func(url string, t *tracker) (dupAcks int, err error)) (Result, error) {
 	data := filepath.Join(dir, "data")
-	p, err := startLedgerd(ctx, bin, data)
+	p, err := startLedgerd(ctx, ld, data)
 	if err != nil {
 		return Result{}, err
 	}

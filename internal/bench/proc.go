@@ -49,9 +49,16 @@ func freePort() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-// startLedgerd starts bin on dataDir and waits until it answers HTTP, which
+// Ledgerd is how to start ledgerd: its binary and the flags added to the
+// benchmark's own (-debug-addr, say, to profile it during a run).
+type Ledgerd struct {
+	Bin   string
+	Flags []string
+}
+
+// startLedgerd starts ld on dataDir and waits until it answers HTTP, which
 // it does only once every checkpoint is loaded (or rebuilt from the log).
-func startLedgerd(ctx context.Context, bin, dataDir string, extra ...string) (*process, error) {
+func startLedgerd(ctx context.Context, ld Ledgerd, dataDir string) (*process, error) {
 	httpAddr, err := freePort()
 	if err != nil {
 		return nil, err
@@ -60,8 +67,8 @@ func startLedgerd(ctx context.Context, bin, dataDir string, extra ...string) (*p
 	if err != nil {
 		return nil, err
 	}
-	args := append([]string{"-data", dataDir, "-http", httpAddr, "-nats-listen", natsAddr}, extra...)
-	p, err := startProcess(ctx, bin, filepath.Join(filepath.Dir(dataDir), filepath.Base(dataDir)+".log"), args...)
+	args := append([]string{"-data", dataDir, "-http", httpAddr, "-nats-listen", natsAddr}, ld.Flags...)
+	p, err := startProcess(ctx, ld.Bin, filepath.Join(filepath.Dir(dataDir), filepath.Base(dataDir)+".log"), args...)
 	if err != nil {
 		return nil, err
 	}

@@ -67,10 +67,10 @@ type Serving struct {
 }
 
 // Serve runs the three on dir (made by BuildLog, holding n events).
-func Serve(ctx context.Context, bin, dir string, n int, year int, ledgerName string, queries int, seed uint64) (Serving, error) {
+func Serve(ctx context.Context, ld Ledgerd, dir string, n int, year int, ledgerName string, queries int, seed uint64) (Serving, error) {
 	var s Serving
 	data := filepath.Join(dir, "data")
-	p, err := startLedgerd(ctx, bin, data)
+	p, err := startLedgerd(ctx, ld, data)
 	if err != nil {
 		return s, err
 	}
@@ -81,7 +81,7 @@ func Serve(ctx context.Context, bin, dir string, n int, year int, ledgerName str
 	}
 	s.Replay.LedgerBytes = dirSize(filepath.Join(data, "ledger.db"))
 
-	if p, err = startLedgerd(ctx, bin, data); err != nil {
+	if p, err = startLedgerd(ctx, ld, data); err != nil {
 		return s, err
 	}
 	defer p.Stop()

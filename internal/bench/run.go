@@ -28,10 +28,10 @@ type Config struct {
 	Queries    int   // as-of queries per size
 	PeerSize   int   // log size the peers are timed on
 	Workload   Workload
-	LogUnits   int    // budget units of the one ledger the replay rows build
-	Dir        string // working directory (logs, stores); kept
-	Ledgerd    string // ledgerd binary; built from the module when empty
-	Self       string // this program, started again as the ceiling server
+	LogUnits   int     // budget units of the one ledger the replay rows build
+	Dir        string  // working directory (logs, stores); kept
+	Ledgerd    Ledgerd // its binary is built from the module when empty
+	Self       string  // this program, started again as the ceiling server
 	Progress   io.Writer
 	Command    string // how this program is invoked, for the rows' command lines
 }
@@ -56,12 +56,12 @@ type Row struct {
 // Run measures what cfg selects and returns the table's rows, written to
 // w as they come so that a long run shows its figures early.
 func Run(ctx context.Context, cfg Config, w io.Writer) ([]Row, error) {
-	if cfg.Ledgerd == "" {
+	if cfg.Ledgerd.Bin == "" {
 		bin, err := BuildLedgerd(ctx, cfg.Dir)
 		if err != nil {
 			return nil, err
 		}
-		cfg.Ledgerd = bin
+		cfg.Ledgerd.Bin = bin
 	}
 	t := &table{w: w, cores: runtime.NumCPU()}
 	t.header()

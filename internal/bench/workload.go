@@ -33,8 +33,11 @@ type Workload struct {
 
 // Generator makes the workload's events, deterministically from its seed.
 type Generator struct {
-	w         Workload
-	templates []events.Body
+	w Workload
+	// vouchers are the bodies posted all year (income and spending);
+	// others those a department records a few times a year (budgets,
+	// asset and liability changes, procurement contracts).
+	vouchers, others []events.Body
 	ledgers   []string
 	units     []string
 	rng       *rand.Rand
@@ -44,7 +47,8 @@ type Generator struct {
 
 // NewGenerator reads the sample ledger's bodies as templates, so that the
 // mix of kinds, funds and 功能分类/经济分类 codes (and their weights) is the
-// sample's.
+// sample's. Vouchers are drawn 199 times in 200, the rest once: a year of
+// a department has tens of budget and asset events, not thousands.
 func NewGenerator(w Workload) (*Generator, error) {
 	g := &Generator{w: w, rng: rand.New(rand.NewPCG(w.Seed, 0x6c656467))}
 	for line := range bytes.SplitSeq(bytes.TrimSpace(budgetledger.SampleLedger), []byte("\n")) {
@@ -53,9 +57,10 @@ func NewGenerator(w Workload) (*Generator, error) {
 			return nil, fmt.Errorf("sample: %w", err)
 		}
 		switch e.Body.Kind() {
-		case events.KindAppropriation, events.KindOtherIncome, events.KindExpenditure, events.KindBudget,
-			events.KindAssetChanged, events.KindLiabilityChanged, events.KindProcurement:
-			g.templates = append(g.templates, e.Body)
+		case events.KindAppropriation, events.KindOtherIncome, events.KindExpenditure:
+			g.vouchers = append(g.vouchers, e.Body)
+		case events.KindBudget, events.KindAssetChanged, events.KindLiabilityChanged, events.KindProcurement:
+			g.others = append(g.others, e.Body)
 		}
 	}
 	for d := range max(w.Departments, 1) {
@@ -97,8 +102,11 @@ func (g *Generator) Next() (e events.Event, invalid bool) {
 // (vouchers) and the template's own for the rest (budgets, assets), whose
 // amounts are tied to other fields.
 func (g *Generator) body() events.Body {
+	if g.rng.IntN(200) == 0 {
+		return g.others[g.rng.IntN(len(g.others))]
+	}
 	amount := events.Amount(1 + g.rng.IntN(5_000_000)) // up to 50,000.00 元
-	switch b := g.templates[g.rng.IntN(len(g.templates))].(type) {
+	switch b := g.vouchers[g.rng.IntN(len(g.vouchers))].(type) {
 	case events.Expenditure:
 		b.Amount = amount
 		return b

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -52,11 +53,15 @@ type Config struct {
 	InboxAckWait time.Duration
 	// NoSync disables fsync of the log; for benchmarks only.
 	NoSync bool
+	// DebugAddr, when set, serves Go's profiler (/debug/pprof/) there: on
+	// its own listener, so that it is never exposed with the API.
+	DebugAddr string
 }
 
 // Service is a running ledgerd.
 type Service struct {
 	cfg    Config
+	debug  *http.Server
 	ns     *server.Server
 	nc     *nats.Conn
 	log    *ledger.Log
@@ -96,6 +101,21 @@ func Start(ctx context.Context, cfg Config) (s *Service, err error) {
 		}
 	}()
 
+	// The profiler comes first, so that a slow start (a checkpoint
+	// rebuilt from a long log) can be profiled too.
+	if cfg.DebugAddr != "" {
+		dln, err := net.Listen("tcp", cfg.DebugAddr)
+		if err != nil {
+			return s, fmt.Errorf("listen debug %s: %w", cfg.DebugAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		s.debug = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = s.debug.Serve(dln) }()
+		cfg.Logger.Info("profiler serving", "addr", "http://"+dln.Addr().String()+"/debug/pprof/")
+	}
 	url := cfg.NATSURL
 	if url == "" {
 		if s.ns, err = EmbeddedNATS(cfg.DataDir, cfg.NATSListen); err != nil {
@@ -208,6 +228,9 @@ func (s *Service) Done() <-chan error { return s.done }
 // then the writer, then the servers.
 func (s *Service) Close() error {
 	var errs []error
+	if s.debug != nil {
+		errs = append(errs, s.debug.Close())
+	}
 	if s.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		errs = append(errs, s.http.Shutdown(ctx))
