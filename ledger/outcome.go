@@ -2,7 +2,9 @@ package ledger
 
 import (
 	"encoding/json"
+	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/budgetledger/budgetledger/events"
 )
@@ -66,12 +68,68 @@ type outcomeJSON struct {
 
 // MarshalJSON writes the outcome in its documented JSON form.
 func (o Outcome) MarshalJSON() ([]byte, error) {
-	j := outcomeJSON{Ledger: o.Ledger, ID: o.ID, Status: o.Status, Seq: o.Seq, RecordedAt: o.RecordedAt.UTC(),
-		Code: o.Code, Reason: o.Reason, Via: o.Via, InboxSeq: o.InboxSeq}
-	if o.Status == Rejected {
-		j.Seq, j.Rejection = 0, o.Seq
+	return o.AppendJSON(make([]byte, 0, 160)), nil
+}
+
+// AppendJSON appends the JSON form MarshalJSON writes. ledgerd publishes
+// an outcome for every event it ingests, so this is written by hand:
+// encoding/json's reflection cost as much as the bbolt commit.
+func (o Outcome) AppendJSON(b []byte) []byte {
+	b = append(b, `{"ledger":`...)
+	b = appendJSONString(b, o.Ledger)
+	b = append(b, `,"id":`...)
+	b = appendJSONString(b, o.ID)
+	b = append(b, `,"status":`...)
+	b = appendJSONString(b, string(o.Status))
+	switch {
+	case o.Status == Rejected && o.Seq != 0:
+		b = append(b, `,"rejection":`...)
+		b = strconv.AppendUint(b, o.Seq, 10)
+	case o.Status != Rejected && o.Seq != 0:
+		b = append(b, `,"seq":`...)
+		b = strconv.AppendUint(b, o.Seq, 10)
 	}
-	return json.Marshal(j)
+	b = append(b, `,"recorded_at":`...)
+	if t := o.RecordedAt.UTC(); t.Year() >= 0 && t.Year() <= 9999 {
+		b = append(b, '"')
+		b = t.AppendFormat(b, time.RFC3339Nano) // as time.Time's MarshalJSON
+		b = append(b, '"')
+	} else {
+		b = append(b, `null`...) // outside what MarshalJSON can write; no clock gives one
+	}
+	if o.Code != "" {
+		b = append(b, `,"code":`...)
+		b = appendJSONString(b, string(o.Code))
+	}
+	if o.Reason != "" {
+		b = append(b, `,"reason":`...)
+		b = appendJSONString(b, o.Reason)
+	}
+	if o.Via != "" {
+		b = append(b, `,"via":`...)
+		b = appendJSONString(b, o.Via)
+	}
+	if o.InboxSeq != 0 {
+		b = append(b, `,"inbox_seq":`...)
+		b = strconv.AppendUint(b, o.InboxSeq, 10)
+	}
+	return append(b, '}')
+}
+
+// appendJSONString writes s as encoding/json does: plain text as it is,
+// anything needing an escape through encoding/json itself, so that the two
+// forms never differ.
+func appendJSONString(b []byte, s string) []byte {
+	for _, r := range s {
+		// Invalid UTF-8 reads as RuneError; encoding/json replaces it.
+		if r < 0x20 || r == '"' || r == '\\' || r == '<' || r == '>' || r == '&' || r == utf8.RuneError || r == '\u2028' || r == '\u2029' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // UnmarshalJSON reads the form MarshalJSON writes.

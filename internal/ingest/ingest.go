@@ -244,6 +244,7 @@ func (in *Ingester) consume(ctx context.Context) {
 // never cancelled.
 func (in *Ingester) commit(ctx context.Context, batches <-chan batch) {
 	defer in.wg.Done()
+	var buf []byte
 	for b := range batches {
 		outcomes, err := in.appendBatch(ctx, b)
 		if err != nil {
@@ -253,7 +254,7 @@ func (in *Ingester) commit(ctx context.Context, batches <-chan batch) {
 			continue
 		}
 		for i, o := range outcomes {
-			in.publishOutcome(o)
+			buf = in.publishOutcome(buf[:0], o)
 			if err := b.msgs[i].Ack(); err != nil {
 				// The ledger has the event; a redelivery will be a Duplicate.
 				in.log.Warn("inbox ack", "ledger", o.Ledger, "id", o.ID, "err", err)
@@ -354,7 +355,7 @@ func (in *Ingester) serveAppend(m *nats.Msg) {
 			return
 		}
 		o := outcomes[0]
-		in.publishOutcome(o)
+		in.publishOutcome(nil, o)
 		in.respond(m, o, submit.IsProtobuf(ct))
 	}()
 }
@@ -373,15 +374,15 @@ func (in *Ingester) serveStatus(m *nats.Msg) {
 	in.respond(m, o, submit.IsProtobuf(m.Header.Get("Content-Type")))
 }
 
-func (in *Ingester) publishOutcome(o ledger.Outcome) {
-	b, err := json.Marshal(o)
-	if err != nil {
-		return
-	}
+// publishOutcome publishes o's JSON, written into buf (returned for reuse:
+// Publish copies it).
+func (in *Ingester) publishOutcome(buf []byte, o ledger.Outcome) []byte {
+	buf = o.AppendJSON(buf)
 	subject := OutcomeSubject(o.Ledger)
-	if err := in.cfg.Conn.Publish(subject, b); err != nil {
+	if err := in.cfg.Conn.Publish(subject, buf); err != nil {
 		in.log.Warn("publish outcome", "subject", subject, "id", o.ID, "err", err)
 	}
+	return buf
 }
 
 func (in *Ingester) respond(m *nats.Msg, o ledger.Outcome, protobuf bool) {
@@ -395,7 +396,7 @@ func (in *Ingester) respond(m *nats.Msg, o ledger.Outcome, protobuf bool) {
 		b, err = wire.EncodeOutcome(o)
 		reply.Header.Set("Content-Type", submit.ContentTypeProtobuf)
 	} else {
-		b, err = json.Marshal(o)
+		b = o.AppendJSON(nil)
 		reply.Header.Set("Content-Type", "application/json")
 	}
 	if err != nil {
