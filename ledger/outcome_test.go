@@ -31,7 +31,7 @@ func TestOutcomeAppendJSON(t *testing.T) {
 	for range 5000 {
 		o := Outcome{Ledger: pick(), ID: pick(), Status: statuses[rng.IntN(len(statuses))], Seq: rng.Uint64N(3) * rng.Uint64(),
 			RecordedAt: time.Unix(rng.Int64N(4e9), rng.Int64N(1e9)).In(time.FixedZone("x", 8*3600)),
-			Code: events.Code(pick()), Reason: pick(), Via: pick(), InboxSeq: rng.Uint64N(2) * rng.Uint64()}
+			Code:       events.Code(pick()), Reason: pick(), Via: pick(), InboxSeq: rng.Uint64N(2) * rng.Uint64()}
 		want := outcomeJSONReflect(o)
 		got := o.AppendJSON(nil)
 		if string(got) != string(want) {

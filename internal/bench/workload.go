@@ -38,11 +38,11 @@ type Generator struct {
 	// others those a department records a few times a year (budgets,
 	// asset and liability changes, procurement contracts).
 	vouchers, others []events.Body
-	ledgers   []string
-	units     []string
-	rng       *rand.Rand
-	days      int
-	n         int
+	ledgers          []string
+	units            []string
+	rng              *rand.Rand
+	days             int
+	n                int
 }
 
 // NewGenerator reads the sample ledger's bodies as templates, so that the
