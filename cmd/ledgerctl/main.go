@@ -8,6 +8,7 @@
 //	ledgerctl verify -ledger L [-data DIR]                 prove the hash chain is intact
 //	ledgerctl check -ledger L -year Y                      check the rules tying the tables together
 //	ledgerctl check -published DIR -year Y                 check a report before it is published
+//	ledgerctl export -ledger L [-data DIR] [-o FILE]       the books as a journal for hledger and ledger-cli
 //
 // Reads go to ledgerd's HTTP API (-server, default http://127.0.0.1:8080);
 // verify -data DIR checks a stopped ledgerd's file directly.
@@ -53,6 +54,9 @@ const usage = `usage:
   ledgerctl replay -ledger L [-server URL | -data DIR] [-out DIR] [-catalog FILE]
                                                             rebuild every statement from the log (chain checked)
                                                             and compare it byte for byte with the live one
+  ledgerctl export -ledger L [-server URL | -data DIR] [-format ledger] [-o FILE]
+                                                            the money as a journal hledger and ledger-cli read
+                                                            (chain checked), to check the statements with them
 `
 
 func main() {
@@ -86,6 +90,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		code, err = cmdCheck(ctx, args[1:], stdout)
 	case "replay":
 		code, err = cmdReplay(ctx, args[1:], stdout, stderr)
+	case "export":
+		code, err = cmdExport(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
