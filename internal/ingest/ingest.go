@@ -214,29 +214,75 @@ type batch struct {
 	subs []ledger.Submission
 }
 
-// consume runs the inbox as a two-stage pipeline: this goroutine fetches
-// and decodes batch N+1 while commit appends batch N and waits for its
-// fsync, so the disk wait and the CPU work overlap. Batches are committed in
-// fetch order.
+// consume runs the inbox as a pipeline of three: the NATS client keeps up
+// to two batches of messages fetched ahead (Consume), this goroutine cuts
+// them into batches and decodes them, and commit appends batch N and waits
+// for its fsync while batch N+1 is decoded. The disk wait, the CPU work and
+// the network overlap; batches are committed in inbox order.
 func (in *Ingester) consume(ctx context.Context) {
 	defer in.wg.Done()
 	batches := make(chan batch, 1)
 	in.wg.Add(1)
 	go in.commit(ctx, batches)
 	defer close(batches)
-	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		msgs, err := in.fetch(ctx)
-		if len(msgs) > 0 {
-			// Fetched messages are committed even if shutdown began
-			// meanwhile: the commit stage drains the channel before it ends.
-			batches <- batch{msgs: msgs, subs: in.decode(msgs)}
-		}
-		if err != nil && ctx.Err() == nil {
-			in.log.Warn("inbox fetch", "err", err)
-			sleep(ctx, backoff)
+
+	msgs := make(chan jetstream.Msg, 2*in.cfg.Batch)
+	stop := make(chan struct{})
+	handler := func(m jetstream.Msg) {
+		select {
+		case msgs <- m:
+		case <-stop:
+			// Stopping: left unacked, JetStream redelivers it to the next
+			// ledgerd.
 		}
 	}
+	opts := append(PullOptions(in.cfg.Batch), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+		in.log.Warn("inbox consume", "err", err)
+	}))
+	var cc jetstream.ConsumeContext
+	for backoff := 100 * time.Millisecond; cc == nil; backoff = min(2*backoff, 5*time.Second) {
+		var err error
+		if cc, err = in.cons.Consume(handler, opts...); err != nil {
+			in.log.Warn("inbox consume", "err", err)
+			if sleep(ctx, backoff); ctx.Err() != nil {
+				return
+			}
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			cc.Stop()
+			close(stop)
+			// Messages already handed over are committed, as every batch
+			// taken is: the commit stage drains its channel before it ends.
+			for {
+				b := take(msgs, nil, in.cfg.Batch)
+				if len(b) == 0 {
+					return
+				}
+				batches <- batch{msgs: b, subs: in.decode(b)}
+			}
+		case m := <-msgs:
+			b := take(msgs, []jetstream.Msg{m}, in.cfg.Batch)
+			batches <- batch{msgs: b, subs: in.decode(b)}
+		}
+	}
+}
+
+// take adds to b whatever messages are waiting, up to the batch size,
+// without waiting for more: under load batches fill up, and when the inbox
+// is quiet an event is committed on its own at once.
+func take(msgs <-chan jetstream.Msg, b []jetstream.Msg, size int) []jetstream.Msg {
+	for len(b) < size {
+		select {
+		case m := <-msgs:
+			b = append(b, m)
+		default:
+			return b
+		}
+	}
+	return b
 }
 
 // commit is the second stage: one Append per batch, then outcomes and acks.
@@ -283,35 +329,6 @@ func (in *Ingester) appendBatch(ctx context.Context, b batch) ([]ledger.Outcome,
 		}
 		pause = min(2*pause, 5*time.Second)
 	}
-}
-
-// fetch waits for at least one inbox message, then takes whatever else is
-// already waiting, up to the batch size.
-func (in *Ingester) fetch(ctx context.Context) ([]jetstream.Msg, error) {
-	wait, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	first, err := in.cons.Fetch(1, jetstream.FetchContext(wait))
-	if err != nil {
-		return nil, err
-	}
-	var msgs []jetstream.Msg
-	for m := range first.Messages() {
-		msgs = append(msgs, m)
-	}
-	if err := first.Error(); err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
-		return msgs, err
-	}
-	if len(msgs) == 0 || in.cfg.Batch == 1 {
-		return msgs, nil
-	}
-	more, err := in.cons.FetchNoWait(in.cfg.Batch - 1)
-	if err != nil {
-		return msgs, nil // the first message alone is a fine batch
-	}
-	for m := range more.Messages() {
-		msgs = append(msgs, m)
-	}
-	return msgs, nil
 }
 
 func (in *Ingester) decode(msgs []jetstream.Msg) []ledger.Submission {
