@@ -64,3 +64,25 @@ func BenchmarkUnmarshalBinary(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecoder is BenchmarkUnmarshalBinary through one Decoder, as a
+// replay decodes the log.
+func BenchmarkDecoder(b *testing.B) {
+	e, err := events.DecodeJSON([]byte(baseProject))
+	if err != nil {
+		b.Fatal(err)
+	}
+	data, err := e.MarshalBinary()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	var d events.Decoder
+	var out events.Event
+	for b.Loop() {
+		if err := d.Decode(data, &out); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -182,9 +182,60 @@ func appendBody(b []byte, body Body) ([]byte, error) {
 // MarshalBinary returns the binary form of e.
 func (e Event) MarshalBinary() ([]byte, error) { return e.AppendBinary(make([]byte, 0, 128)) }
 
-// UnmarshalBinary decodes the binary form into e.
-func (e *Event) UnmarshalBinary(data []byte) error {
-	d := decoder{b: data}
+// UnmarshalBinary decodes the binary form into e. A failed decode leaves e
+// untouched.
+func (e *Event) UnmarshalBinary(data []byte) error { return decodeEvent(data, e, nil) }
+
+// A Decoder decodes binary events exactly as Event.UnmarshalBinary does, for
+// a reader that decodes many of them in a row (a replay of the log). It
+// allocates far less, which is most of the cost of a replay once the garbage
+// collector is counted: the strings that recur from event to event (ledger,
+// unit, source, classification codes, project and unit names) are allocated
+// once per Decoder and shared by every event that carries them. What is
+// unique to an event (id, voucher, memo, a reversal's reason) is allocated
+// for each event, as UnmarshalBinary does. The zero value is ready to use; a
+// Decoder is not safe for concurrent use.
+//
+// The table stops growing at internMax strings of at most internMaxLen bytes
+// each, so a log of ever new names (a careless or hostile publisher) costs a
+// bounded amount of memory; past that, new strings are allocated per event.
+type Decoder struct {
+	strs map[string]string
+	last [numFields]string // each field's string in the previous event
+}
+
+const (
+	internMaxLen = 64
+	internMax    = 4096
+)
+
+// The fields whose strings recur, each with its slot in Decoder.last.
+const (
+	fieldLedger = iota
+	fieldUnit
+	fieldSource
+	fieldFunctional
+	fieldEconomic
+	fieldProject
+	fieldUnitName
+	fieldDepartment
+	numFields
+)
+
+// Decode decodes the binary form data into e, with the same result and the
+// same errors as e.UnmarshalBinary(data); a failed decode leaves e
+// untouched. The event keeps no reference to data, which may be reused.
+func (d *Decoder) Decode(data []byte, e *Event) error {
+	if d.strs == nil {
+		d.strs = make(map[string]string)
+	}
+	return decodeEvent(data, e, d)
+}
+
+// decodeEvent is UnmarshalBinary, interning recurring strings in t when it
+// is not nil.
+func decodeEvent(data []byte, e *Event, t *Decoder) error {
+	d := decoder{b: data, t: t}
 	if v := d.byte(); v != binaryVersion {
 		if d.err != nil {
 			return d.err
@@ -192,27 +243,39 @@ func (e *Event) UnmarshalBinary(data []byte) error {
 		return fmt.Errorf("decode event: binary version %d, want %d", v, binaryVersion)
 	}
 	var out Event
-	out.ID = d.string()
-	out.Ledger = d.string()
-	out.Unit = d.string()
+	id := d.bytes()
+	out.Ledger = d.code(fieldLedger)
+	out.Unit = d.code(fieldUnit)
 	out.FiscalYear = int(d.varint())
 	date := d.varint()
 	if date != int64(int32(date)) {
 		d.err = fmt.Errorf("date %d out of range", date)
 	}
 	out.Date = Date(date)
-	out.Source = d.string()
-	out.Voucher = d.string()
-	out.Memo = d.string()
+	out.Source = d.code(fieldSource)
+	voucher := d.bytes()
+	memo := d.bytes()
 	out.Body = d.body()
 	if d.err != nil {
 		return fmt.Errorf("decode event: %w", d.err)
 	}
 	if len(d.b) != 0 {
-		return fmt.Errorf("decode event %s: %d trailing bytes", out.ID, len(d.b))
+		return fmt.Errorf("decode event %s: %d trailing bytes", id, len(d.b))
 	}
+	out.ID, out.Voucher, out.Memo = ownStrings(id, voucher, memo)
 	*e = out
 	return nil
+}
+
+// ownStrings copies the three into one allocation instead of three. They
+// belong to one event and are normally kept and dropped with it; a reader
+// that keeps only the id keeps the voucher and memo bytes with it, which is
+// cheaper than two more allocations for every event read.
+func ownStrings(a, b, c []byte) (string, string, string) {
+	var buf [128]byte
+	s := string(append(append(append(buf[:0], a...), b...), c...))
+	i, j := len(a), len(a)+len(b)
+	return s[:i], s[i:j], s[j:]
 }
 
 func boolByte(v bool) byte {
@@ -226,13 +289,13 @@ func boolByte(v bool) byte {
 func (d *decoder) body() Body {
 	switch tag := d.byte(); tag {
 	case tagAppropriation:
-		return Appropriation{Fund: Fund(d.byte()), Functional: d.string(), Amount: Amount(d.varint())}
+		return Appropriation{Fund: Fund(d.byte()), Functional: d.code(fieldFunctional), Amount: Amount(d.varint())}
 	case tagOtherIncome:
-		return OtherIncome{IncomeKind: IncomeKind(d.byte()), Functional: d.string(), Amount: Amount(d.varint())}
+		return OtherIncome{IncomeKind: IncomeKind(d.byte()), Functional: d.code(fieldFunctional), Amount: Amount(d.varint())}
 	case tagExpenditure, tagExpenditureReception:
 		x := Expenditure{
-			Functional: d.string(), Economic: d.string(), ExpenditureKind: ExpenditureKind(d.byte()),
-			Project: d.string(), Fund: Fund(d.byte()), Amount: Amount(d.varint()),
+			Functional: d.code(fieldFunctional), Economic: d.code(fieldEconomic), ExpenditureKind: ExpenditureKind(d.byte()),
+			Project: d.code(fieldProject), Fund: Fund(d.byte()), Amount: Amount(d.varint()),
 		}
 		if tag == tagExpenditureReception {
 			x.Reception = &Reception{Batches: int(d.varint()), Visitors: int(d.varint()), ForeignVisitors: int(d.varint())}
@@ -240,14 +303,14 @@ func (d *decoder) body() Body {
 		return x
 	case tagBudget:
 		x := Budget{Stage: BudgetStage(d.byte()), Decrease: d.bool()}
-		x.Functional, x.Economic = d.string(), d.string()
+		x.Functional, x.Economic = d.code(fieldFunctional), d.code(fieldEconomic)
 		x.ExpenditureKind = ExpenditureKind(d.byte())
-		x.Project = d.string()
+		x.Project = d.code(fieldProject)
 		x.Fund = Fund(d.byte())
 		x.Amount = Amount(d.varint())
 		return x
 	case tagUnitRegistered:
-		return UnitRegistered{Name: d.string(), Department: d.string(), UnitType: UnitType(d.byte())}
+		return UnitRegistered{Name: d.code(fieldUnitName), Department: d.code(fieldDepartment), UnitType: UnitType(d.byte())}
 	case tagAssetChanged, tagAssetUnitPrice:
 		x := AssetChanged{Class: AssetClass(d.byte()), Decrease: d.bool()}
 		x.Quantity = d.varint()
@@ -268,7 +331,7 @@ func (d *decoder) body() Body {
 		x.Amount = Amount(d.varint())
 		return x
 	case tagPerformance:
-		x := PerformanceEvaluated{Project: d.string()}
+		x := PerformanceEvaluated{Project: d.code(fieldProject)}
 		x.Score = int(d.varint())
 		x.Grade = Grade(d.byte())
 		x.ProblemsFound = int(d.varint())
@@ -279,7 +342,7 @@ func (d *decoder) body() Body {
 	case tagOpeningFunctional:
 		x := OpeningBalance{Fund: Fund(d.byte())}
 		x.Amount = Amount(d.varint())
-		x.Functional = d.string()
+		x.Functional = d.code(fieldFunctional)
 		if x.Functional == "" && d.err == nil {
 			d.err = errNonCanonical
 		}
@@ -292,7 +355,7 @@ func (d *decoder) body() Body {
 		return YearEndClosed{}
 	case tagOpeningAdjusted:
 		x := OpeningAdjusted{Fund: Fund(d.byte()), Decrease: d.bool()}
-		x.Functional = d.string()
+		x.Functional = d.code(fieldFunctional)
 		x.Amount = Amount(d.varint())
 		x.Reason = d.string()
 		return x
@@ -322,6 +385,7 @@ func appendString(b []byte, s string) []byte {
 type decoder struct {
 	b   []byte
 	err error
+	t   *Decoder // nil: intern nothing
 }
 
 func (d *decoder) byte() byte {
@@ -334,8 +398,6 @@ func (d *decoder) byte() byte {
 	return c
 }
 
-// varint reads a signed varint in its shortest encoding: the binary form is
-// canonical, so a padded encoding of the same number is not the same event.
 // bool reads a byte that must be 0 or 1.
 func (d *decoder) bool() bool {
 	switch d.byte() {
@@ -350,6 +412,8 @@ func (d *decoder) bool() bool {
 	return false
 }
 
+// varint reads a signed varint in its shortest encoding: the binary form is
+// canonical, so a padded encoding of the same number is not the same event.
 func (d *decoder) varint() int64 {
 	if d.err != nil {
 		return 0
@@ -372,21 +436,48 @@ var errNonCanonical = errors.New("non-canonical varint")
 // varintLen is the length of the shortest uvarint encoding of u.
 func varintLen(u uint64) int { return (bits.Len64(u|1) + 6) / 7 }
 
-func (d *decoder) string() string {
+// bytes reads a string's bytes without copying them: they alias the input.
+func (d *decoder) bytes() []byte {
 	if d.err != nil {
-		return ""
+		return nil
 	}
 	n, k := binary.Uvarint(d.b)
 	if k <= 0 || n > uint64(len(d.b)-k) {
 		d.fail()
-		return ""
+		return nil
 	}
 	if k != varintLen(n) {
 		d.err = errNonCanonical
-		return ""
+		return nil
 	}
-	s := string(d.b[k : k+int(n)])
+	s := d.b[k : k+int(n)]
 	d.b = d.b[k+int(n):]
+	return s
+}
+
+func (d *decoder) string() string { return string(d.bytes()) }
+
+// code reads the string of field f, which recurs across events (a name or
+// a classification code), and returns the Decoder's shared copy of it. The
+// previous event's value comes first: a ledger's events share ledger and
+// source and often unit and codes, and comparing is cheaper than hashing.
+func (d *decoder) code(f int) string {
+	b := d.bytes()
+	t := d.t
+	if t == nil || len(b) == 0 || len(b) > internMaxLen {
+		return string(b)
+	}
+	if s := t.last[f]; s == string(b) {
+		return s
+	}
+	s, ok := t.strs[string(b)]
+	if !ok {
+		s = string(b)
+		if len(t.strs) < internMax {
+			t.strs[s] = s
+		}
+	}
+	t.last[f] = s
 	return s
 }
 

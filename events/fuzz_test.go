@@ -70,6 +70,8 @@ func FuzzDecodeJSON(f *testing.F) {
 
 // FuzzUnmarshalBinary: UnmarshalBinary never panics, and the binary form is
 // canonical: whatever it accepts, MarshalBinary writes back byte for byte.
+// A Decoder gives the same event or the same error, on a first decode (codes
+// enter its table) and on a second (codes come from it).
 func FuzzUnmarshalBinary(f *testing.F) {
 	c := events.DefaultCatalog()
 	lines := sampleLines(f)
@@ -100,6 +102,9 @@ func FuzzUnmarshalBinary(f *testing.F) {
 	f.Add([]byte{1})
 	f.Add([]byte{2})
 	f.Fuzz(func(t *testing.T, data []byte) {
+		var d events.Decoder
+		sameAsUnmarshalBinary(t, &d, data)
+		sameAsUnmarshalBinary(t, &d, data)
 		var e events.Event
 		if err := e.UnmarshalBinary(data); err != nil {
 			return

@@ -1,11 +1,13 @@
 package ledger_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sync"
 	"testing"
 
+	budgetledger "github.com/budgetledger/budgetledger"
 	"github.com/budgetledger/budgetledger/events"
 	"github.com/budgetledger/budgetledger/ledger"
 )
@@ -100,21 +102,71 @@ func BenchmarkScan(b *testing.B) {
 		}
 	}
 	closeLog(b, l)
-	l = openLog(b, path, ledger.Options{ReadOnly: true})
-	ctx := context.Background()
-	scanned := 0
-	for b.Loop() {
-		var total events.Amount
-		err := l.Scan(ctx, ledgerA, 0, func(r ledger.Record) error {
-			scanned++
-			total += events.BodyAmount(r.Event.Body)
-			return nil
-		})
-		if total != 12345*n {
-			b.Fatalf("scanned total %v", total)
+	benchScan(b, path, n, 12345*n)
+}
+
+// BenchmarkScanSample is BenchmarkScan over a realistic ledger: the sample
+// ledger's 741 events over and over (new ids and vouchers), with their
+// memos, projects and every kind of body.
+func BenchmarkScanSample(b *testing.B) {
+	const n = 100_000
+	var sample []events.Event
+	for line := range bytes.Lines(budgetledger.SampleLedger) {
+		if line = bytes.TrimSpace(line); len(line) == 0 {
+			continue
 		}
+		e, err := events.DecodeJSON(line)
 		if err != nil {
 			b.Fatal(err)
+		}
+		sample = append(sample, e)
+	}
+	path := logPath(b)
+	l := openLog(b, path, ledger.Options{NoSync: true})
+	var total events.Amount
+	subs := make([]ledger.Submission, 0, 1000)
+	for i := 0; i < n; {
+		subs = subs[:0]
+		for ; len(subs) < cap(subs) && i < n; i++ {
+			e := sample[i%len(sample)]
+			e.ID = fmt.Sprintf("%s-%06d", e.ID, i)
+			e.Voucher = fmt.Sprintf("%s-%06d", e.Voucher, i)
+			total += events.BodyAmount(e.Body)
+			subs = append(subs, sub(e))
+		}
+		out, err := l.Append(context.Background(), subs...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, o := range out {
+			if o.Status != ledger.Accepted {
+				b.Fatalf("outcome %+v", o)
+			}
+		}
+	}
+	closeLog(b, l)
+	benchScan(b, path, n, total)
+}
+
+// benchScan scans the n events of ledgerA in the log at path, whose amounts
+// add up to total.
+func benchScan(b *testing.B, path string, n int, total events.Amount) {
+	l := openLog(b, path, ledger.Options{ReadOnly: true})
+	ctx := context.Background()
+	scanned := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		var sum events.Amount
+		err := l.Scan(ctx, ledgerA, 0, func(r ledger.Record) error {
+			scanned++
+			sum += events.BodyAmount(r.Event.Body)
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if sum != total {
+			b.Fatalf("scanned total %v, want %v", sum, total)
 		}
 	}
 	if scanned != n*b.N {

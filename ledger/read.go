@@ -27,16 +27,38 @@ type Record struct {
 // decodeRecord parses a stored record; with withEvent false it skips the
 // event decoding (for heads and duplicate checks).
 func decodeRecord(seq uint64, v []byte, withEvent bool) (Record, error) {
+	if !withEvent {
+		return decodeEnvelope(seq, v)
+	}
+	return decodeRecordWith(nil, seq, v)
+}
+
+// decodeRecordWith parses a stored record, decoding its event with d, or
+// with UnmarshalBinary when d is nil.
+func decodeRecordWith(d *events.Decoder, seq uint64, v []byte) (Record, error) {
+	r, err := decodeEnvelope(seq, v)
+	if err != nil {
+		return Record{}, err
+	}
+	if d != nil {
+		err = d.Decode(v[recordHeader:], &r.Event)
+	} else {
+		err = r.Event.UnmarshalBinary(v[recordHeader:])
+	}
+	if err != nil {
+		return Record{}, fmt.Errorf("record %d: %w", seq, err)
+	}
+	return r, nil
+}
+
+// decodeEnvelope parses the log's envelope of a stored record, leaving the
+// event undecoded.
+func decodeEnvelope(seq uint64, v []byte) (Record, error) {
 	if len(v) < recordHeader || v[0] != recordVersion {
 		return Record{}, fmt.Errorf("record %d: %w: bad header", seq, ErrFormat)
 	}
 	r := Record{Seq: seq, RecordedAt: time.Unix(0, int64(binary.BigEndian.Uint64(v[1:9])))}
 	copy(r.Hash[:], v[9:41])
-	if withEvent {
-		if err := r.Event.UnmarshalBinary(v[recordHeader:]); err != nil {
-			return Record{}, fmt.Errorf("record %d: %w", seq, err)
-		}
-	}
 	return r, nil
 }
 
@@ -87,6 +109,9 @@ func (l *Log) view(ledgerName string, fn func(*bolt.Bucket) error) error {
 // consistent snapshot: appends committed during the scan are not seen.
 func (l *Log) Scan(ctx context.Context, ledgerName string, after uint64, fn func(Record) error) error {
 	return l.view(ledgerName, func(b *bolt.Bucket) error {
+		// One Decoder for the whole scan: the events of a ledger repeat a
+		// few hundred codes and names, which are then allocated once.
+		var d events.Decoder
 		c := b.Bucket(bucketLog).Cursor()
 		for k, v := c.Seek(seqKey(after + 1)); k != nil; k, v = c.Next() {
 			seq := binary.BigEndian.Uint64(k)
@@ -95,7 +120,7 @@ func (l *Log) Scan(ctx context.Context, ledgerName string, after uint64, fn func
 					return err
 				}
 			}
-			r, err := decodeRecord(seq, v, true)
+			r, err := decodeRecordWith(&d, seq, v)
 			if err != nil {
 				return fmt.Errorf("scan %s: %w", ledgerName, err)
 			}
@@ -252,6 +277,7 @@ func (l *Log) Verify(ctx context.Context, ledgerName string) (Verification, erro
 	var prevTime int64
 	reversals := 0
 	err := l.view(ledgerName, func(b *bolt.Bucket) error {
+		var d events.Decoder
 		ids := b.Bucket(bucketIDs)
 		c := b.Bucket(bucketLog).Cursor()
 		for k, val := c.First(); k != nil; k, val = c.Next() {
@@ -264,7 +290,7 @@ func (l *Log) Verify(ctx context.Context, ledgerName string) (Verification, erro
 			if seq != v.Events+1 {
 				return fmt.Errorf("%w at seq %d: expected seq %d", ErrChainBroken, seq, v.Events+1)
 			}
-			r, err := decodeRecord(seq, val, true)
+			r, err := decodeRecordWith(&d, seq, val)
 			if err != nil {
 				return fmt.Errorf("%w at seq %d: %v", ErrChainBroken, seq, err)
 			}
