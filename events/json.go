@@ -177,6 +177,16 @@ func (a *jsonAmount) UnmarshalJSON(b []byte) error {
 // still carries it (id, ledger, ...) so that the rejection can be filed
 // under the event's id.
 func DecodeJSON(data []byte) (Event, error) {
+	if e, handled, err := decodeJSONFast(data); handled {
+		return e, err
+	}
+	return decodeJSONStrict(data)
+}
+
+// decodeJSONStrict is DecodeJSON for any line, and the reference that
+// decodeJSONFast must agree with. Every rejection of the JSON itself
+// (syntax, types, keys) comes from here.
+func decodeJSONStrict(data []byte) (Event, error) {
 	var j jsonEvent
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 || data[0] != '{' {
