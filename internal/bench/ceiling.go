@@ -127,7 +127,7 @@ func CeilingJetStream(ctx context.Context, self, dir string, publishers int, msg
 	elapsed := time.Since(start)
 	rss, _ := p.PeakRSS()
 	return Result{
-		Elapsed: elapsed, Events: len(msgs), Stored: len(msgs) - pub.dupAcks, PeakRSS: rss,
+		Elapsed: elapsed, Events: len(msgs), Stored: len(msgs) - pub.dupAcks, PeakRSS: rss, PeakAnon: p.PeakAnon(),
 		StoreBytes: dirSize(filepath.Join(dir, "nats")),
 	}, nil
 }

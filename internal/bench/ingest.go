@@ -30,7 +30,8 @@ type Result struct {
 	// Msg-Id window or by the ledger's id index.
 	Duplicates  int
 	P50, P99    time.Duration
-	PeakRSS     int64
+	PeakRSS     int64 // VmHWM: every page touched, the bbolt file's included
+	PeakAnon    int64 // the process's own memory (heap, stacks)
 	LedgerBytes int64 // the bbolt file
 	StoreBytes  int64 // the JetStream store
 }
@@ -158,7 +159,10 @@ func publishInbox(ctx context.Context, url string, n int, msgs []Message, t *tra
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			d, err := publishShare(ctx, url, share(msgs, n, i), t)
+			// Together the publishers keep at most 8192 publications
+			// unacked: more and the server refuses them (429) faster than
+			// it stores them.
+			d, err := publishShare(ctx, url, share(msgs, n, i), t, max(64, 8192/n))
 			dupAcks.Add(int64(d))
 			errs[i] = err
 		}()
@@ -167,18 +171,19 @@ func publishInbox(ctx context.Context, url string, n int, msgs []Message, t *tra
 	return pubStats{dupAcks: int(dupAcks.Load())}, errors.Join(errs...)
 }
 
-func publishShare(ctx context.Context, url string, msgs []Message, t *tracker) (dupAcks int, err error) {
+func publishShare(ctx context.Context, url string, msgs []Message, t *tracker, window int) (dupAcks int, err error) {
 	nc, err := nats.Connect(url, nats.Name("ledgerbench publisher"))
 	if err != nil {
 		return 0, err
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(window))
 	if err != nil {
 		return 0, err
 	}
-	pending := make([]jetstream.PubAckFuture, 0, 8192)
-	settle := func(fs []jetstream.PubAckFuture) error {
+	pending := make([]jetstream.PubAckFuture, 0, 2*window)
+	var settle func(fs []jetstream.PubAckFuture) error
+	settle = func(fs []jetstream.PubAckFuture) error {
 		for _, f := range fs {
 			select {
 			case ack := <-f.Ok():
@@ -186,7 +191,21 @@ func publishShare(ctx context.Context, url string, msgs []Message, t *tracker) (
 					dupAcks++
 				}
 			case err := <-f.Err():
-				return fmt.Errorf("publish %s: %w", f.Msg().Header.Get(jetstream.MsgIDHeader), err)
+				// The server sheds load with 429 when its stream queue is
+				// full; a publisher waits and sends again (the Msg-Id
+				// makes that safe), as a real one does.
+				var apiErr *jetstream.APIError
+				if !errors.As(err, &apiErr) || apiErr.Code != 429 {
+					return fmt.Errorf("publish %s: %w", f.Msg().Header.Get(jetstream.MsgIDHeader), err)
+				}
+				time.Sleep(time.Millisecond)
+				again, err := js.PublishMsgAsync(f.Msg(), jetstream.WithStallWait(time.Minute))
+				if err != nil {
+					return fmt.Errorf("publish %s again: %w", f.Msg().Header.Get(jetstream.MsgIDHeader), err)
+				}
+				if err := settle([]jetstream.PubAckFuture{again}); err != nil {
+					return err
+				}
 			case <-ctx.Done():
 				return ctx.Err()
 			}
@@ -198,7 +217,9 @@ func publishShare(ctx context.Context, url string, msgs []Message, t *tracker) (
 		if t != nil {
 			t.published(m.ID)
 		}
-		f, err := js.PublishMsgAsync(msg)
+		// A full window waits for acks rather than failing: the
+		// publisher is as fast as the server takes its messages.
+		f, err := js.PublishMsgAsync(msg, jetstream.WithStallWait(time.Minute))
 		if err != nil {
 			return dupAcks, fmt.Errorf("publish %s: %w", m.ID, err)
 		}
@@ -349,6 +370,7 @@ func ingestRun(ctx context.Context, ld Ledgerd, dir string, msgs []Message, publ
 		return r, err
 	}
 	r.PeakRSS, _ = p.PeakRSS()
+	r.PeakAnon = p.PeakAnon()
 	r.LedgerBytes = dirSize(filepath.Join(data, "ledger.db"))
 	r.StoreBytes = max(peakStore.Load(), dirSize(filepath.Join(data, "nats")))
 	return r, nil

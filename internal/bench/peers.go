@@ -124,7 +124,9 @@ func runPeers(ctx context.Context, cfg Config, t *table) error {
 			warm = d
 		}
 	}
-	warmRSS, _ := p.PeakRSS()
+	var warmMem Result
+	warmMem.PeakRSS, _ = p.PeakRSS()
+	warmMem.PeakAnon = p.PeakAnon()
 	if warmIn != coldIn || warmOut != coldOut {
 		return fmt.Errorf("warm and cold answers differ: income %d vs %d, expenditure %d vs %d 分", warmIn, coldIn, warmOut, coldOut)
 	}
@@ -168,7 +170,7 @@ func runPeers(ctx context.Context, cfg Config, t *table) error {
 		return fmt.Sprintf("≥ %.0f× ledger-cli: %.0f×, %s", want, x, verdict(x >= want))
 	}
 	t.add(Row{What: "budgetledger as-of T1, warm (ledgerd's checkpoints, over HTTP)", Size: size, Figure: ms(warm),
-		RSS: mib(warmRSS), Target: against(warm, 100), Command: cfg.command("-only peers -sizes %d", n)})
+		RSS: memory(warmMem), Target: against(warm, 100), Command: cfg.command("-only peers -sizes %d", n)})
 	t.add(Row{What: "budgetledger as-of T1, cold (full fold of the log, no checkpoint)", Size: size, Figure: ms(cold),
 		Target: against(cold, 10), Command: cfg.command("-only peers -sizes %d", n)})
 	return nil

@@ -61,7 +61,7 @@ func BuildLog(ctx context.Context, dir string, g *Generator, n int, progress io.
 type Serving struct {
 	Replay     Result // first start: every event folded into the checkpoints
 	Restart    time.Duration
-	RestartRSS int64
+	RestartRSS Result // its PeakRSS and PeakAnon
 	AsOf       Result // Events = queries
 	Compacted  int
 }
@@ -76,6 +76,7 @@ func Serve(ctx context.Context, ld Ledgerd, dir string, n int, year int, ledgerN
 	}
 	s.Replay = Result{Elapsed: p.Ready, Events: n, Stored: n}
 	s.Replay.PeakRSS, _ = p.PeakRSS()
+	s.Replay.PeakAnon = p.PeakAnon()
 	if err := p.Stop(); err != nil {
 		return s, fmt.Errorf("stop after replay: %w", err)
 	}
@@ -86,7 +87,8 @@ func Serve(ctx context.Context, ld Ledgerd, dir string, n int, year int, ledgerN
 	}
 	defer p.Stop()
 	s.Restart = p.Ready
-	s.RestartRSS, _ = p.PeakRSS()
+	s.RestartRSS.PeakRSS, _ = p.PeakRSS()
+	s.RestartRSS.PeakAnon = p.PeakAnon()
 
 	rng := rand.New(rand.NewPCG(seed, 7))
 	client := &http.Client{Timeout: time.Minute}
@@ -106,6 +108,7 @@ func Serve(ctx context.Context, ld Ledgerd, dir string, n int, year int, ledgerN
 	slices.Sort(lat)
 	s.AsOf.P50, s.AsOf.P99 = lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*99/100)]
 	s.AsOf.PeakRSS, _ = p.PeakRSS()
+	s.AsOf.PeakAnon = p.PeakAnon()
 	return s, nil
 }
 

@@ -130,7 +130,7 @@ func runIngest(ctx context.Context, cfg Config, t *table) error {
 				}
 				ceilings[n] = r
 				t.add(Row{What: fmt.Sprintf("ceiling: raw JetStream async publish + pull consume + ack, %d publisher%s", n, plural(n)), Size: size,
-					Figure: rate(r), RSS: mib(r.PeakRSS), Disk: "store " + perEvent(r.StoreBytes, r.Events),
+					Figure: rate(r), RSS: memory(r), Disk: "store " + perEvent(r.StoreBytes, r.Events),
 					Command: cfg.command("-only ceiling -formats %s -publishers %d -events %d", format, n, cfg.Events)})
 			}
 			cfg.logf("ceiling: raw bbolt, %s", format)
@@ -171,7 +171,7 @@ func runIngest(ctx context.Context, cfg Config, t *table) error {
 					target += ": " + verdict(r.PerSecond() >= 75_000)
 				}
 				t.add(Row{What: what, Size: size, Figure: rate(r) + fmt.Sprintf(" (%d accepted, %d rejected, %d duplicates)", r.Accepted, r.Rejected, r.Duplicates),
-					P50: ms(r.P50), P99: ms(r.P99), RSS: mib(r.PeakRSS),
+					P50: ms(r.P50), P99: ms(r.P99), RSS: memory(r),
 					Disk:   fmt.Sprintf("bbolt %s, JetStream store peak %s", perEvent(r.LedgerBytes, r.Stored), perEvent(r.StoreBytes, r.Events)),
 					Target: target, Command: cfg.command("-only ingest -ways %s -formats %s -publishers %d -events %d", way, format, n, cfg.Events)})
 			}
@@ -230,13 +230,13 @@ func runServing(ctx context.Context, cfg Config, t *table) error {
 		size := fmt.Sprintf("%s events, 1 ledger, %d units", count(n), cfg.LogUnits)
 		cmd := cfg.command("-only replay -sizes %d -queries %d", n, cfg.Queries)
 		t.add(Row{What: "replay: first start, every event folded into the checkpoints", Size: size, Figure: rate(s.Replay),
-			RSS: mib(s.Replay.PeakRSS), Disk: "bbolt " + perEvent(s.Replay.LedgerBytes, n),
+			RSS: memory(s.Replay), Disk: "bbolt " + perEvent(s.Replay.LedgerBytes, n),
 			Target: "≥ 2M events/s: " + verdict(s.Replay.PerSecond() >= 2_000_000), Command: cmd})
-		t.add(Row{What: "restart to serving (checkpoints stored)", Size: size, Figure: ms(s.Restart), RSS: mib(s.RestartRSS),
+		t.add(Row{What: "restart to serving (checkpoints stored)", Size: size, Figure: ms(s.Restart), RSS: memory(s.RestartRSS),
 			Target: "< 1 s: " + verdict(s.Restart < time.Second), Command: cmd})
 		t.add(Row{What: fmt.Sprintf("as-of: T1 收入支出决算总表 over HTTP, %d random dates", cfg.Queries), Size: size,
-			P50: ms(s.AsOf.P50), P99: ms(s.AsOf.P99), RSS: mib(s.AsOf.PeakRSS),
-			Target:  "p99 < 5 ms: " + verdict(s.AsOf.P99 < 5*time.Millisecond) + "; RSS < 512 MiB: " + verdict(s.AsOf.PeakRSS < 512<<20 && s.Replay.PeakRSS < 512<<20),
+			P50: ms(s.AsOf.P50), P99: ms(s.AsOf.P99), RSS: memory(s.AsOf),
+			Target:  "p99 < 5 ms: " + verdict(s.AsOf.P99 < 5*time.Millisecond) + "; RSS < 512 MiB: " + rssVerdict(s.Replay, s.RestartRSS, s.AsOf),
 			Command: cmd})
 	}
 	return nil
@@ -327,6 +327,30 @@ func ms(d time.Duration) string {
 		return ""
 	}
 	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 2, 64) + " ms"
+}
+
+// memory prints the peak RSS and, where sampled, the peak of the
+// process's own memory.
+func memory(r Result) string {
+	if r.PeakAnon == 0 {
+		return mib(r.PeakRSS)
+	}
+	return fmt.Sprintf("%s (own %s)", mib(r.PeakRSS), mib(r.PeakAnon))
+}
+
+// rssVerdict judges the memory target on the whole RSS and, when that
+// misses, says whether the process's own memory met it: the rest is the
+// bbolt file's pages, which the kernel keeps in its page cache and drops
+// under pressure.
+func rssVerdict(rs ...Result) string {
+	var rss, own int64
+	for _, r := range rs {
+		rss, own = max(rss, r.PeakRSS), max(own, r.PeakAnon)
+	}
+	if rss < 512<<20 {
+		return "met"
+	}
+	return fmt.Sprintf("**missed** (own memory %s: %s)", mib(own), verdict(own < 512<<20))
 }
 
 func mib(b int64) string {
