@@ -12,10 +12,51 @@
 // record no longer carries the hash it was taken at, is rebuilt from the log.
 //
 // Reads as known at a moment before the checkpoint fold the log itself.
+//
+// # The date hierarchy
+//
+// A compaction keyed by day still holds an entry per unit, code pair and
+// day, so a statement as of December would fold most of a busy ledger's
+// year. Each checkpoint therefore keeps the compaction at three grains: by
+// day, by month (each entry dated the last day of its month) and by year
+// (dated 31 December). A statement as of D (EventsAsOf) reads the years
+// before D's, the months of D's year before D's month and the days of D's
+// month up to D: the fewest entries that stand for everything up to D.
+//
+// Why a coarser entry folds like the days it stands for. A fold reads an
+// event's Date only to compare it with the statement's as-of date
+// (Filter.Match: e.Date <= asOf; FoldBalanceSheet: e.Date > asOf) and with
+// 1 January of the fiscal year (FoldBalanceSheet's opening position); the
+// prior year FoldNotes quotes is folded as of its 31 December. Every other
+// use of an event's date in projections makes new events (CarryForward) or
+// keys the compaction. Moving a date within its month or year keeps it on
+// its side of every 1 January, and the cover only holds months and years
+// that end before D, whose entries count as of D at their real date and at
+// their period's end alike. So the cover folds like the log for a
+// statement as of D, but not for a statement as of an earlier date: the
+// checks of httpapi read up to the next year's end and fold this year as
+// of a day in it, and would count nothing of this year. Such a read must
+// use EventsUntil, which reads days only and is exact for any as-of date
+// up to its bound.
+//
+// Registrations, evaluations, closes and asset changes, which the
+// Compactor keeps one by one, are moved too: no fold reads their day (a
+// unit's registration counts by fiscal year or as of D, a dear item keeps
+// its own entry and price, a 年终结账 is read by no fold). Their order is
+// the compaction's, not the log's: by period, then as the Compactor took
+// them (the log's order, or the stored checkpoint's after a restart). Only
+// a unit registered twice in a year under different names or types, or a
+// project evaluated twice, could tell, since the folds keep only one of
+// them; the daily compaction was never in the log's order either.
+//
+// Each grain keeps a Compactor per period (day, month or year), so that a
+// refresh copies only the periods it changed and sorts nothing; a
+// published snapshot shares the others with the one before. Only the daily
+// compaction is stored, as before; the coarser grains are made from it
+// again on load.
 package checkpoint
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -50,9 +91,9 @@ type Store struct {
 
 // view is one ledger's checkpoint.
 type view struct {
-	mu    sync.Mutex // serialises bringing it up to date
-	c     *projections.Compactor
-	saved uint64 // the seq of the checkpoint last stored
+	mu                  sync.Mutex // serialises bringing it up to date
+	days, months, years *grain     // nil until loaded
+	saved               uint64     // the seq of the checkpoint last stored
 
 	// state guards snap, which is replaced whole: a reader takes the
 	// pointer and never waits for an update in progress.
@@ -65,7 +106,115 @@ type snapshot struct {
 	seq  uint64
 	at   time.Time
 	head [32]byte
+	// The compaction at each grain, periods in date order.
+	days, months, years []period
+}
+
+// period is the compaction of one day, month or year: entries all dated
+// date (the day, or the last day of the month or year). Its evs are never
+// changed once published.
+type period struct {
+	date events.Date
 	evs  []events.Event
+}
+
+// grain compacts events by period: one Compactor per period, so that a
+// refresh copies out only the periods it changed.
+type grain struct {
+	end   func(events.Date) events.Date // the date a day's period carries
+	parts map[events.Date]*part
+	dirty []events.Date // periods changed since the last publish
+}
+
+// part is one period's compaction, dirty until published.
+type part struct {
+	c     *projections.Compactor
+	dirty bool
+}
+
+func newGrain(end func(events.Date) events.Date) *grain {
+	return &grain{end: end, parts: map[events.Date]*part{}}
+}
+
+func (g *grain) add(e events.Event) {
+	e.Date = g.end(e.Date)
+	p := g.parts[e.Date]
+	if p == nil {
+		p = &part{c: projections.NewCompactor()}
+		g.parts[e.Date] = p
+	}
+	if !p.dirty {
+		p.dirty = true
+		g.dirty = append(g.dirty, e.Date)
+	}
+	p.c.Add(e)
+}
+
+// publish returns prev with the periods changed since replaced by copies
+// of their compaction; prev itself is left as it was, for its readers.
+func (g *grain) publish(prev []period) []period {
+	if len(g.dirty) == 0 {
+		return prev
+	}
+	slices.Sort(g.dirty)
+	out := make([]period, 0, len(prev)+len(g.dirty))
+	i := 0
+	for _, d := range g.dirty {
+		for i < len(prev) && prev[i].date < d {
+			out = append(out, prev[i])
+			i++
+		}
+		if i < len(prev) && prev[i].date == d {
+			i++
+		}
+		p := g.parts[d]
+		p.dirty = false
+		out = append(out, period{date: d, evs: p.c.Events()})
+	}
+	out = append(out, prev[i:]...)
+	g.dirty = g.dirty[:0]
+	return out
+}
+
+// coarsen compacts the entries of ps into a grain of longer periods.
+func coarsen(ps []period, end func(events.Date) events.Date) *grain {
+	g := newGrain(end)
+	for _, p := range ps {
+		for _, e := range p.evs {
+			g.add(e)
+		}
+	}
+	return g
+}
+
+func sameDay(d events.Date) events.Date { return d }
+
+// monthEnd is the last day of d's month.
+func monthEnd(d events.Date) events.Date {
+	y, m := d.Year(), int(d)/100%100
+	last := 31
+	switch m {
+	case 4, 6, 9, 11:
+		last = 30
+	case 2:
+		last = 28
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			last = 29
+		}
+	}
+	return events.Date(y*10000 + m*100 + last)
+}
+
+func yearEnd(d events.Date) events.Date { return events.YearEnd(d.Year()) }
+
+// between returns the periods of ps dated from..to, both included.
+func between(ps []period, from, to events.Date) []period {
+	i := sort.Search(len(ps), func(i int) bool { return ps[i].date >= from })
+	j := sort.Search(len(ps), func(i int) bool { return ps[i].date > to })
+	if j < i {
+		return nil
+	}
+	return ps[i:j]
 }
 
 // Options tune a Store; zero values take the defaults.
@@ -132,18 +281,39 @@ func (s *Store) Close() error {
 }
 
 // Size tells how far a ledger's checkpoint reaches (its last record) and
-// how many compacted events stand for the records up to there.
+// how many compacted events (by day) stand for the records up to there.
 func (s *Store) Size(ledgerName string) (seq uint64, compacted int) {
+	if snap := s.published(ledgerName); snap != nil {
+		return snap.seq, entries(snap.days)
+	}
+	return 0, 0
+}
+
+// Grains tells how many compacted events a ledger's checkpoint holds by
+// day, by month and by year.
+func (s *Store) Grains(ledgerName string) (days, months, years int) {
+	if snap := s.published(ledgerName); snap != nil {
+		return entries(snap.days), entries(snap.months), entries(snap.years)
+	}
+	return 0, 0, 0
+}
+
+func entries(ps []period) int {
+	n := 0
+	for _, p := range ps {
+		n += len(p.evs)
+	}
+	return n
+}
+
+func (s *Store) published(ledgerName string) *snapshot {
 	s.mu.Lock()
 	v := s.views[ledgerName]
 	s.mu.Unlock()
 	if v == nil {
-		return 0, 0
+		return nil
 	}
-	if snap := v.published(); snap != nil {
-		return snap.seq, len(snap.evs)
-	}
-	return 0, 0
+	return v.published()
 }
 
 func (v *view) published() *snapshot {
@@ -160,9 +330,39 @@ func (s *Store) Events(ctx context.Context, ledgerName string, k ledger.KnownAt,
 }
 
 // EventsUntil is Events for a statement that counts nothing dated after
-// until (projections.Filter.LastDate): the compaction is kept in date
-// order, so a statement as of June reads only the first half of it.
+// until (projections.Filter.LastDate), whatever its as-of date: the
+// checkpoint is read by day, and only up to until.
 func (s *Store) EventsUntil(ctx context.Context, ledgerName string, until events.Date, k ledger.KnownAt, errp *error) func(yield func(events.Event) bool) {
+	return s.events(ctx, ledgerName, k, errp, func(snap *snapshot) [][]period {
+		return [][]period{between(snap.days, 0, until)}
+	})
+}
+
+// EventsAsOf is Events for a statement as of asOf (its
+// projections.Filter.LastDate is asOf): the checkpoint is read by year up
+// to asOf's year, by month up to its month, then by day, so that a
+// statement as of December reads a year in a few thousand entries. The
+// figures of a statement as of any other date would be wrong (see the
+// package comment); an asOf that is no calendar date, such as
+// math.MaxInt32, reads as EventsUntil does.
+func (s *Store) EventsAsOf(ctx context.Context, ledgerName string, asOf events.Date, k ledger.KnownAt, errp *error) func(yield func(events.Event) bool) {
+	return s.events(ctx, ledgerName, k, errp, func(snap *snapshot) [][]period {
+		if !asOf.Valid() {
+			return [][]period{between(snap.days, 0, asOf)}
+		}
+		jan1 := events.NewDate(asOf.Year(), time.January, 1)
+		first := asOf - asOf%100 + 1
+		return [][]period{
+			between(snap.years, 0, jan1-1),
+			between(snap.months, jan1, first-1),
+			between(snap.days, first, asOf),
+		}
+	})
+}
+
+// events yields the checkpoint's periods that read picks, then the
+// records after the checkpoint, bounded by k.
+func (s *Store) events(ctx context.Context, ledgerName string, k ledger.KnownAt, errp *error, read func(*snapshot) [][]period) func(yield func(events.Event) bool) {
 	snap, err := s.current(ctx, ledgerName, false)
 	if err != nil {
 		return func(func(events.Event) bool) { *errp = err }
@@ -171,10 +371,13 @@ func (s *Store) EventsUntil(ctx context.Context, ledgerName string, until events
 		return s.log.EventsKnownAt(ctx, ledgerName, k, errp)
 	}
 	return func(yield func(events.Event) bool) {
-		end := sort.Search(len(snap.evs), func(i int) bool { return snap.evs[i].Date > until })
-		for _, e := range snap.evs[:end] {
-			if !yield(e) {
-				return
+		for _, ps := range read(snap) {
+			for _, p := range ps {
+				for _, e := range p.evs {
+					if !yield(e) {
+						return
+					}
+				}
 			}
 		}
 		for e := range s.log.EventsKnownAtAfter(ctx, ledgerName, snap.seq, k, errp) {
@@ -206,7 +409,7 @@ func (s *Store) current(ctx context.Context, ledgerName string, force bool) (*sn
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.c == nil {
+	if v.days == nil {
 		if err := s.load(ledgerName, v); err != nil {
 			return nil, err
 		}
@@ -218,8 +421,32 @@ func (s *Store) current(ctx context.Context, ledgerName string, force bool) (*sn
 	// progress, as ledgerctl replay does on a terminal.
 	start, reported := time.Now(), time.Now()
 	behind := n - snap.seq
+	// The days are compacted as the records are read, the months on a
+	// second core from batches of them. The years are too, a few records
+	// at a time; after a long fold they are made from the months instead,
+	// which are fewer than the records. The goroutine ends before the
+	// snapshot is published.
+	yearsFromMonths := behind > uint64(entries(snap.months))
+	coarse := make(chan []events.Event, 4)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for batch := range coarse {
+			for _, e := range batch {
+				v.months.add(e)
+				if !yearsFromMonths {
+					v.years.add(e)
+				}
+			}
+		}
+	})
+	const batchLen = 4096
+	batch := make([]events.Event, 0, min(behind, batchLen))
 	err = s.log.Scan(ctx, ledgerName, snap.seq, func(r ledger.Record) error {
-		v.c.Add(r.Event)
+		v.days.add(r.Event)
+		if batch = append(batch, r.Event); len(batch) == batchLen {
+			coarse <- batch
+			batch = make([]events.Event, 0, batchLen)
+		}
 		last = r
 		folded++
 		if folded%65536 == 0 && time.Since(reported) >= 2*time.Second {
@@ -231,14 +458,16 @@ func (s *Store) current(ctx context.Context, ledgerName string, force bool) (*sn
 		}
 		return nil
 	})
+	if len(batch) > 0 {
+		coarse <- batch
+	}
+	close(coarse)
+	wg.Wait()
 	// Publish what was folded even if the scan stopped early (a reader
 	// gone, say): the compaction already holds those records, and the next
 	// refresh must start after them, not fold them twice.
 	if folded > 0 {
-		snap = &snapshot{seq: last.Seq, at: last.RecordedAt, head: last.Hash, evs: byDate(v.c.Events())}
-		v.state.Lock()
-		v.snap = snap
-		v.state.Unlock()
+		snap = v.publish(snap, last.Seq, last.RecordedAt, last.Hash, yearsFromMonths)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint of %s: %w", ledgerName, err)
@@ -253,12 +482,28 @@ func (s *Store) current(ctx context.Context, ledgerName string, force bool) (*sn
 	return snap, nil
 }
 
+// publish makes the snapshot after prev that reaches record seq; with
+// yearsFromMonths, the years (which then took no records) are made again
+// from the months.
+func (v *view) publish(prev *snapshot, seq uint64, at time.Time, head [32]byte, yearsFromMonths bool) *snapshot {
+	snap := &snapshot{seq: seq, at: at, head: head, days: v.days.publish(prev.days), months: v.months.publish(prev.months)}
+	if yearsFromMonths {
+		v.years = coarsen(snap.months, yearEnd)
+		prev = &snapshot{}
+	}
+	snap.years = v.years.publish(prev.years)
+	v.state.Lock()
+	v.snap = snap
+	v.state.Unlock()
+	return snap
+}
+
 // load starts v from the stored checkpoint, or from nothing. A stored
 // checkpoint is derived data: if it cannot be read it is rebuilt from the
 // log, never a reason not to start.
 func (s *Store) load(ledgerName string, v *view) error {
-	v.c = projections.NewCompactor()
-	empty := &snapshot{}
+	v.days, v.months, v.years = newGrain(sameDay), newGrain(monthEnd), newGrain(yearEnd)
+	snap := &snapshot{}
 	cp, err := s.log.LoadCheckpoint(ledgerName)
 	switch {
 	case errors.Is(err, ledger.ErrNotFound):
@@ -268,31 +513,46 @@ func (s *Store) load(ledgerName string, v *view) error {
 	case cp.Version != projections.CompactVersion:
 		s.logger.Info("checkpoint of other rules: folding the log again", "ledger", ledgerName, "stored", cp.Version, "now", projections.CompactVersion)
 	default:
+		// The grains are independent: the days are compacted on a second
+		// core while the months, and the years from the months (fewer
+		// than the days), are on this one. The goroutine ends before load
+		// returns.
+		var days []period
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			for _, e := range cp.Events {
+				v.days.add(e)
+			}
+			days = v.days.publish(nil)
+		})
 		for _, e := range cp.Events {
-			v.c.Add(e)
+			v.months.add(e)
 		}
-		empty = &snapshot{seq: cp.Seq, at: cp.RecordedAt, head: cp.Head, evs: byDate(v.c.Events())}
+		months := v.months.publish(nil)
+		v.years = coarsen(months, yearEnd)
+		years := v.years.publish(nil)
+		wg.Wait()
+		snap = &snapshot{seq: cp.Seq, at: cp.RecordedAt, head: cp.Head, days: days, months: months, years: years}
 		v.saved = cp.Seq
 		s.logger.Info("checkpoint loaded", "ledger", ledgerName, "seq", cp.Seq, "events", len(cp.Events))
 	}
 	v.state.Lock()
-	v.snap = empty
+	v.snap = snap
 	v.state.Unlock()
 	return nil
 }
 
-// byDate orders a compaction by effective date, which EventsUntil relies
-// on; folds are sums, so the order they see does not change a figure.
-func byDate(evs []events.Event) []events.Event {
-	slices.SortFunc(evs, func(a, b events.Event) int { return cmp.Compare(a.Date, b.Date) })
-	return evs
-}
-
+// save stores the daily compaction, the one grain the others are made
+// from, in date order as it always was.
 func (s *Store) save(ledgerName string, v *view, snap *snapshot) error {
-	err := s.log.SaveCheckpoint(ledgerName, ledger.Checkpoint{Version: projections.CompactVersion, Seq: snap.seq, RecordedAt: snap.at, Head: snap.head, Events: snap.evs})
+	evs := make([]events.Event, 0, entries(snap.days))
+	for _, p := range snap.days {
+		evs = append(evs, p.evs...)
+	}
+	err := s.log.SaveCheckpoint(ledgerName, ledger.Checkpoint{Version: projections.CompactVersion, Seq: snap.seq, RecordedAt: snap.at, Head: snap.head, Events: evs})
 	if err == nil {
 		v.saved = snap.seq
-		s.logger.Debug("checkpoint stored", "ledger", ledgerName, "seq", snap.seq, "events", len(snap.evs))
+		s.logger.Debug("checkpoint stored", "ledger", ledgerName, "seq", snap.seq, "events", len(evs))
 	}
 	return err
 }
