@@ -44,9 +44,12 @@ type Handler struct {
 }
 
 // EventsFunc returns what a ledger knew at k, for folding into statements
-// that count nothing dated after until (it may leave such events out);
-// checkpoint.Store's EventsUntil is one.
-type EventsFunc func(ctx context.Context, ledgerName string, until events.Date, k ledger.KnownAt, errp *error) func(yield func(events.Event) bool)
+// as of asOf: it may leave out what is dated after asOf and stand for
+// earlier periods by their sums dated at the periods' ends, which folds as
+// of asOf cannot tell apart (checkpoint.Store's EventsAsOf). An asOf that
+// is no calendar date (math.MaxInt32) asks for every event as it is, for
+// folds as of any date.
+type EventsFunc func(ctx context.Context, ledgerName string, asOf events.Date, k ledger.KnownAt, errp *error) func(yield func(events.Event) bool)
 
 // Options configure a Handler.
 type Options struct {
@@ -336,8 +339,9 @@ func (h *Handler) checks(w http.ResponseWriter, r *http.Request) {
 	var evs []events.Event
 	var scanErr error
 	units := map[string]bool{}
-	// Rule 12 reads next year's opening balances too.
-	for e := range h.events(r.Context(), f.Ledger, events.YearEnd(f.FiscalYear+1), known, &scanErr) {
+	// Rule 12 reads next year's opening balances too, and the statements
+	// are folded as of several dates: every event, as it is.
+	for e := range h.events(r.Context(), f.Ledger, math.MaxInt32, known, &scanErr) {
 		evs = append(evs, e)
 		units[e.Unit] = true
 	}
@@ -517,7 +521,7 @@ func (h *Handler) serveStatement(w http.ResponseWriter, r *http.Request, f proje
 	var scanErr error
 	units := map[string]bool{}
 	// A unit= is checked against every event, not only those up to as_of.
-	until := f.LastDate()
+	until := f.LastDate() // the statement's as-of date
 	if f.Unit != "" {
 		until = math.MaxInt32
 	}

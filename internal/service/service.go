@@ -150,7 +150,7 @@ func Start(ctx context.Context, cfg Config) (s *Service, err error) {
 	if err != nil {
 		return s, err
 	}
-	s.http = &http.Server{Handler: httpapi.New(s.log, cat, httpapi.Options{Logger: cfg.Logger, Departments: departments, Events: s.cp.EventsUntil}),
+	s.http = &http.Server{Handler: httpapi.New(s.log, cat, httpapi.Options{Logger: cfg.Logger, Departments: departments, Events: s.cp.EventsAsOf}),
 		ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := s.http.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
