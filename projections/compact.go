@@ -26,9 +26,19 @@ const CompactVersion = "compact-1"
 // evaluations, closes, and asset changes (a 50万 line depends on each
 // item's price, which a sum of two purchases would lose).
 type Compactor struct {
-	index map[string]int
-	evs   []events.Event
-	key   []byte
+	index   map[string]int
+	entries []entry
+	key     []byte
+}
+
+// entry is one event of the compaction. A merged entry keeps its body
+// with the sums zeroed and the sums beside it, so that merging an event
+// adds numbers instead of rebuilding (and boxing) a body; Events joins
+// them.
+type entry struct {
+	e      events.Event
+	s      sums
+	merged bool
 }
 
 // NewCompactor returns an empty Compactor.
@@ -46,7 +56,7 @@ func (c *Compactor) Add(e events.Event) {
 	key, add, ok := split(e.Body)
 	if _, asset := key.(events.AssetChanged); !ok || asset {
 		// Kept one by one: a 50万 line depends on each item's own price.
-		c.evs = append(c.evs, e)
+		c.entries = append(c.entries, entry{e: e})
 		return
 	}
 	if x, ok := key.(events.OpeningAdjusted); ok {
@@ -57,37 +67,34 @@ func (c *Compactor) Add(e events.Event) {
 	b, err := k.AppendBinary(c.key[:0])
 	if err != nil {
 		// Only a body the encoder does not know fails; keep it as it came.
-		c.evs = append(c.evs, e)
+		c.entries = append(c.entries, entry{e: e})
 		return
 	}
 	c.key = b
 	if i, ok := c.index[string(b)]; ok {
-		rest, sum, _ := split(c.evs[i].Body)
-		c.evs[i].Body = join(rest, sum.plus(add))
+		c.entries[i].s = c.entries[i].s.plus(add)
 		return
 	}
-	c.index[string(b)] = len(c.evs)
+	c.index[string(b)] = len(c.entries)
 	// The entry is made from the key, so it shares no Reception with the
 	// caller's event and keeps no one event's reason. It keeps the first
 	// event's id, so that a fold's error about it (an unplaced code) names
 	// an event that can be looked up.
-	k.ID, k.Body = e.ID, join(key, add)
-	c.evs = append(c.evs, k)
+	k.ID = e.ID
+	c.entries = append(c.entries, entry{e: k, s: add, merged: true})
 }
 
 // Len is the number of events the compaction holds.
-func (c *Compactor) Len() int { return len(c.evs) }
+func (c *Compactor) Len() int { return len(c.entries) }
 
-// Events returns a copy of the compaction, safe to fold while c goes on
-// taking events.
+// Events returns the compaction as events, safe to fold while c goes on
+// taking events: every merged body is made anew from its sums.
 func (c *Compactor) Events() []events.Event {
-	out := make([]events.Event, len(c.evs))
-	copy(out, c.evs)
-	for i := range out {
-		if x, ok := out[i].Body.(events.Expenditure); ok && x.Reception != nil {
-			r := *x.Reception
-			x.Reception = &r
-			out[i].Body = x
+	out := make([]events.Event, len(c.entries))
+	for i, en := range c.entries {
+		out[i] = en.e
+		if en.merged {
+			out[i].Body = join(en.e.Body, en.s)
 		}
 	}
 	return out
