@@ -41,6 +41,8 @@ func run(ctx context.Context, args []string) error {
 	publishers := fs.String("publishers", "1,64", "concurrent publishers of each ingest row")
 	events := fs.Int("events", 1_000_000, "publications per ingest row")
 	window := fs.Int("window", 64, "requests each request-reply publisher keeps in flight")
+	latencyRate := fs.Float64("latency-rate", 20000, "steady load (events/s) of the inbox latency row; 0 leaves it out")
+	latencyEvents := fs.Int("latency-events", 300_000, "events the latency row publishes")
 	sizes := fs.String("sizes", "1000000,10000000", "log sizes of the replay, restart and as-of rows")
 	queries := fs.Int("queries", 2000, "as-of queries per log size")
 	peerSize := fs.Int("peer-size", 1_000_000, "log size the peers are timed on")
@@ -65,7 +67,7 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	cfg := bench.Config{
-		Ways: list(*ways), Formats: list(*formats), Events: *events, Window: *window, Queries: *queries, PeerSize: *peerSize,
+		Ways: list(*ways), Formats: list(*formats), Events: *events, Window: *window, LatencyRate: *latencyRate, LatencyEvents: *latencyEvents, Queries: *queries, PeerSize: *peerSize,
 		LogUnits: *logUnits, Ledgerd: bench.Ledgerd{Bin: *ledgerd, Flags: strings.Fields(*ledgerdFlags)}, Self: self, Progress: os.Stderr,
 		Workload: bench.Workload{Departments: *departments, Units: *units, Year: *year, Seed: *seed, DuplicateRate: 0.01, InvalidRate: 0.001},
 		Command:  "go run ./cmd/ledgerbench",

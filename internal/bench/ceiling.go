@@ -107,7 +107,7 @@ func CeilingJetStream(ctx context.Context, self, dir string, publishers int, msg
 		return Result{}, err
 	}
 	start := time.Now()
-	pub, err := publishInbox(ctx, p.NATS, publishers, msgs, nil)
+	pub, err := publishInbox(ctx, p.NATS, publishers, msgs, nil, 0)
 	if err != nil {
 		return Result{}, err
 	}

@@ -149,9 +149,10 @@ func share(msgs []Message, n, i int) []Message {
 }
 
 // publishInbox publishes msgs to the inbox from n publishers (one
-// connection each, async publishes with the event id as Msg-Id) and
+// connection each, async publishes with the event id as Msg-Id), all
+// together at rate publications a second (0: as fast as they can), and
 // returns once every publication is acked by JetStream.
-func publishInbox(ctx context.Context, url string, n int, msgs []Message, t *tracker) (pubStats, error) {
+func publishInbox(ctx context.Context, url string, n int, msgs []Message, t *tracker, rate float64) (pubStats, error) {
 	var dupAcks atomic.Int64
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -162,7 +163,7 @@ func publishInbox(ctx context.Context, url string, n int, msgs []Message, t *tra
 			// Together the publishers keep at most 8192 publications
 			// unacked: more and the server refuses them (429) faster than
 			// it stores them.
-			d, err := publishShare(ctx, url, share(msgs, n, i), t, max(64, 8192/n))
+			d, err := publishShare(ctx, url, share(msgs, n, i), t, max(64, 8192/n), rate/float64(n))
 			dupAcks.Add(int64(d))
 			errs[i] = err
 		}()
@@ -171,7 +172,7 @@ func publishInbox(ctx context.Context, url string, n int, msgs []Message, t *tra
 	return pubStats{dupAcks: int(dupAcks.Load())}, errors.Join(errs...)
 }
 
-func publishShare(ctx context.Context, url string, msgs []Message, t *tracker, window int) (dupAcks int, err error) {
+func publishShare(ctx context.Context, url string, msgs []Message, t *tracker, window int, rate float64) (dupAcks int, err error) {
 	nc, err := nats.Connect(url, nats.Name("ledgerbench publisher"))
 	if err != nil {
 		return 0, err
@@ -212,7 +213,14 @@ func publishShare(ctx context.Context, url string, msgs []Message, t *tracker, w
 		}
 		return nil
 	}
-	for _, m := range msgs {
+	start := time.Now()
+	for i, m := range msgs {
+		if rate > 0 {
+			// Paced: publication i is due at start + i/rate.
+			if wait := time.Until(start.Add(time.Duration(float64(i) / rate * float64(time.Second)))); wait > 0 {
+				time.Sleep(wait)
+			}
+		}
 		msg := &nats.Msg{Subject: ingest.InboxSubject(m.Ledger), Data: m.Data, Header: nats.Header{jetstream.MsgIDHeader: []string{m.ID}}}
 		if t != nil {
 			t.published(m.ID)
@@ -238,9 +246,12 @@ func publishShare(ctx context.Context, url string, msgs []Message, t *tracker, w
 // ledgerd's JetStream inbox and the run ends when ledgerd has published
 // an outcome (after its bbolt commit) for every publication JetStream did
 // not drop as a duplicate itself.
-func IngestInbox(ctx context.Context, ld Ledgerd, dir string, n int, msgs []Message) (Result, error) {
+// With rate > 0 the publishers together publish rate events a second:
+// latency under a steady load rather than at saturation, where it is the
+// time the backlog waits in the stream.
+func IngestInbox(ctx context.Context, ld Ledgerd, dir string, n int, msgs []Message, rate float64) (Result, error) {
 	return ingestRun(ctx, ld, dir, msgs, func(url string, t *tracker) (int, error) {
-		pub, err := publishInbox(ctx, url, n, msgs, t)
+		pub, err := publishInbox(ctx, url, n, msgs, t, rate)
 		return pub.dupAcks, err
 	})
 }

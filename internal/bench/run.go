@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,18 +23,22 @@ type Config struct {
 	Ways       []string // inbox, request
 	Formats    []string // json, protobuf
 	Publishers []int
-	Events     int   // publications per ingest row
-	Window     int   // requests in flight per request-reply publisher
-	Sizes      []int // log sizes of the replay and as-of rows
-	Queries    int   // as-of queries per size
-	PeerSize   int   // log size the peers are timed on
-	Workload   Workload
-	LogUnits   int     // budget units of the one ledger the replay rows build
-	Dir        string  // working directory (logs, stores); kept
-	Ledgerd    Ledgerd // its binary is built from the module when empty
-	Self       string  // this program, started again as the ceiling server
-	Progress   io.Writer
-	Command    string // how this program is invoked, for the rows' command lines
+	Events     int // publications per ingest row
+	Window     int // requests in flight per request-reply publisher
+	// LatencyRate is the steady load (events/s) of the latency row, which
+	// publishes LatencyEvents at that rate; 0 leaves the row out.
+	LatencyRate   float64
+	LatencyEvents int
+	Sizes         []int // log sizes of the replay and as-of rows
+	Queries       int   // as-of queries per size
+	PeerSize      int   // log size the peers are timed on
+	Workload      Workload
+	LogUnits      int     // budget units of the one ledger the replay rows build
+	Dir           string  // working directory (logs, stores); kept
+	Ledgerd       Ledgerd // its binary is built from the module when empty
+	Self          string  // this program, started again as the ceiling server
+	Progress      io.Writer
+	Command       string // how this program is invoked, for the rows' command lines
 }
 
 func (c Config) runs(section string) bool {
@@ -153,7 +158,7 @@ func runIngest(ctx context.Context, cfg Config, t *table) error {
 				var what string
 				switch way {
 				case "inbox":
-					r, err = IngestInbox(ctx, cfg.Ledgerd, dir, n, msgs)
+					r, err = IngestInbox(ctx, cfg.Ledgerd, dir, n, msgs, 0)
 					what = fmt.Sprintf("ingest: JetStream inbox, %d publisher%s, publish to outcome after commit", n, plural(n))
 				case "request":
 					r, err = IngestRequests(ctx, cfg.Ledgerd, dir, n, cfg.Window, msgs)
@@ -175,6 +180,18 @@ func runIngest(ctx context.Context, cfg Config, t *table) error {
 					Disk:   fmt.Sprintf("bbolt %s, JetStream store peak %s", perEvent(r.LedgerBytes, r.Stored), perEvent(r.StoreBytes, r.Events)),
 					Target: target, Command: cfg.command("-only ingest -ways %s -formats %s -publishers %d -events %d", way, format, n, cfg.Events)})
 			}
+		}
+		if cfg.LatencyRate > 0 && slices.Contains(cfg.Ways, "inbox") {
+			n := cfg.Publishers[len(cfg.Publishers)-1]
+			some := msgs[:min(len(msgs), max(cfg.LatencyEvents, 1))]
+			cfg.logf("ingest latency: inbox, %s, %d publishers at %.0f events/s", format, n, cfg.LatencyRate)
+			r, err := IngestInbox(ctx, cfg.Ledgerd, filepath.Join(cfg.Dir, fmt.Sprintf("latency-%s-%d", format, n)), n, some, cfg.LatencyRate)
+			if err != nil {
+				return fmt.Errorf("latency: %w", err)
+			}
+			t.add(Row{What: fmt.Sprintf("ingest latency: JetStream inbox, %d publisher%s sending %s events/s together", n, plural(n), count(int(cfg.LatencyRate))),
+				Size: fmt.Sprintf("%s events, %s", count(len(some)), format), Figure: rate(r), P50: ms(r.P50), P99: ms(r.P99), RSS: memory(r),
+				Command: cfg.command("-only ingest -ways inbox -formats %s -publishers %d -events %d -latency-rate %.0f -latency-events %d", format, n, cfg.Events, cfg.LatencyRate, cfg.LatencyEvents)})
 		}
 	}
 	return nil
