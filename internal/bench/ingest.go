@@ -222,6 +222,9 @@ func publishShare(ctx context.Context, url string, msgs []Message, t *tracker, w
 			}
 		}
 		msg := &nats.Msg{Subject: ingest.InboxSubject(m.Ledger), Data: m.Data, Header: nats.Header{jetstream.MsgIDHeader: []string{m.ID}}}
+		if m.Data[0] != '{' {
+			msg.Header.Set("Content-Type", submit.ContentTypeProtobuf)
+		}
 		if t != nil {
 			t.published(m.ID)
 		}
