@@ -159,7 +159,7 @@ func runPeers(ctx context.Context, cfg Config, t *table) error {
 		}
 		t.add(Row{What: fmt.Sprintf("peer: %s, `%s`", in.version, strings.Join(append([]string{string(tool)}, tool.BalanceArgs("FILE", asOf, "收入")...), " ")),
 			Size: size, Figure: fmt.Sprintf("%s s; totals equal budgetledger's (income %s, expenditure %s 元)", secs(in.elapsed), events.Amount(coldIn), events.Amount(coldOut)),
-			RSS: mib(in.rss) + " (" + string(tool) + ")", Command: cfg.command("-only peers -sizes %d", n)})
+			RSS: mib(in.rss) + " (" + string(tool) + ")", Command: cfg.command("-only peers -peer-size %d", n)})
 	}
 	ref, haveRef := runs[journal.Ledger]
 	against := func(d time.Duration, want float64) string {
@@ -170,9 +170,9 @@ func runPeers(ctx context.Context, cfg Config, t *table) error {
 		return fmt.Sprintf("≥ %.0f× ledger-cli: %.0f×, %s", want, x, verdict(x >= want))
 	}
 	t.add(Row{What: "budgetledger as-of T1, warm (ledgerd's checkpoints, over HTTP)", Size: size, Figure: ms(warm),
-		RSS: memory(warmMem), Target: against(warm, 100), Command: cfg.command("-only peers -sizes %d", n)})
+		RSS: memory(warmMem), Target: against(warm, 100), Command: cfg.command("-only peers -peer-size %d", n)})
 	t.add(Row{What: "budgetledger as-of T1, cold (full fold of the log, no checkpoint)", Size: size, Figure: ms(cold),
-		Target: against(cold, 10), Command: cfg.command("-only peers -sizes %d", n)})
+		Target: against(cold, 10), Command: cfg.command("-only peers -peer-size %d", n)})
 	return nil
 }
 
