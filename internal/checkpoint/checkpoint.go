@@ -421,34 +421,7 @@ func (s *Store) current(ctx context.Context, ledgerName string, force bool) (*sn
 	// progress, as ledgerctl replay does on a terminal.
 	start, reported := time.Now(), time.Now()
 	behind := n - snap.seq
-	// The days are compacted as the records are read, the months on a
-	// second core from batches of them. The years are too, a few records
-	// at a time; after a long fold they are made from the months instead,
-	// which are fewer than the records. The goroutine ends before the
-	// snapshot is published.
-	yearsFromMonths := behind > uint64(entries(snap.months))
-	coarse := make(chan []events.Event, 4)
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for batch := range coarse {
-			for _, e := range batch {
-				v.months.add(e)
-				if !yearsFromMonths {
-					v.years.add(e)
-				}
-			}
-		}
-	})
-	const batchLen = 4096
-	batch := make([]events.Event, 0, min(behind, batchLen))
-	err = s.log.Scan(ctx, ledgerName, snap.seq, func(r ledger.Record) error {
-		v.days.add(r.Event)
-		if batch = append(batch, r.Event); len(batch) == batchLen {
-			coarse <- batch
-			batch = make([]events.Event, 0, batchLen)
-		}
-		last = r
-		folded++
+	progress := func() {
 		if folded%65536 == 0 && time.Since(reported) >= 2*time.Second {
 			reported = time.Now()
 			rate := float64(folded) / time.Since(start).Seconds()
@@ -456,18 +429,36 @@ func (s *Store) current(ctx context.Context, ledgerName string, force bool) (*sn
 			s.logger.Info("folding the log into its checkpoint", "ledger", ledgerName, "events", folded, "of", behind,
 				"events_per_s", int(rate), "eta", (time.Duration(float64(behind-uint64(folded)) / rate * float64(time.Second))).Round(time.Second))
 		}
-		return nil
-	})
-	if len(batch) > 0 {
-		coarse <- batch
 	}
-	close(coarse)
-	wg.Wait()
+	// A long fold (more records than the days hold: the first start, new
+	// rules) compacts the days only, while a second goroutine reads and
+	// decodes the records; the months and years are then made from the
+	// days, which are fewer than the records. A refresh folds each record
+	// into every grain, so that it copies out only the periods it changed.
+	long := behind > uint64(entries(snap.days))
+	if long {
+		err = s.scanAhead(ctx, ledgerName, snap.seq, func(r ledger.Record) {
+			v.days.add(r.Event)
+			last = r
+			folded++
+			progress()
+		})
+	} else {
+		err = s.log.Scan(ctx, ledgerName, snap.seq, func(r ledger.Record) error {
+			v.days.add(r.Event)
+			v.months.add(r.Event)
+			v.years.add(r.Event)
+			last = r
+			folded++
+			progress()
+			return nil
+		})
+	}
 	// Publish what was folded even if the scan stopped early (a reader
 	// gone, say): the compaction already holds those records, and the next
 	// refresh must start after them, not fold them twice.
 	if folded > 0 {
-		snap = v.publish(snap, last.Seq, last.RecordedAt, last.Hash, yearsFromMonths)
+		snap = v.publish(snap, last.Seq, last.RecordedAt, last.Hash, long)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint of %s: %w", ledgerName, err)
@@ -483,19 +474,54 @@ func (s *Store) current(ctx context.Context, ledgerName string, force bool) (*sn
 }
 
 // publish makes the snapshot after prev that reaches record seq; with
-// yearsFromMonths, the years (which then took no records) are made again
-// from the months.
-func (v *view) publish(prev *snapshot, seq uint64, at time.Time, head [32]byte, yearsFromMonths bool) *snapshot {
-	snap := &snapshot{seq: seq, at: at, head: head, days: v.days.publish(prev.days), months: v.months.publish(prev.months)}
-	if yearsFromMonths {
+// rebuild, the months and years (which then took no records) are made
+// again from the days.
+func (v *view) publish(prev *snapshot, seq uint64, at time.Time, head [32]byte, rebuild bool) *snapshot {
+	snap := &snapshot{seq: seq, at: at, head: head, days: v.days.publish(prev.days)}
+	if rebuild {
+		v.months = coarsen(snap.days, monthEnd)
+		snap.months = v.months.publish(nil)
 		v.years = coarsen(snap.months, yearEnd)
-		prev = &snapshot{}
+		snap.years = v.years.publish(nil)
+	} else {
+		snap.months = v.months.publish(prev.months)
+		snap.years = v.years.publish(prev.years)
 	}
-	snap.years = v.years.publish(prev.years)
 	v.state.Lock()
 	v.snap = snap
 	v.state.Unlock()
 	return snap
+}
+
+// scanAhead is Log.Scan with the reading and decoding on a second
+// goroutine, a chunk of records ahead of fn, which runs on the caller's in
+// sequence order. The goroutine ends before scanAhead returns.
+func (s *Store) scanAhead(ctx context.Context, ledgerName string, after uint64, fn func(ledger.Record)) error {
+	const chunkLen = 1024
+	chunks := make(chan []ledger.Record, 4)
+	var scanErr error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(chunks)
+		chunk := make([]ledger.Record, 0, chunkLen)
+		scanErr = s.log.Scan(ctx, ledgerName, after, func(r ledger.Record) error {
+			if chunk = append(chunk, r); len(chunk) == chunkLen {
+				chunks <- chunk
+				chunk = make([]ledger.Record, 0, chunkLen)
+			}
+			return nil
+		})
+		if len(chunk) > 0 {
+			chunks <- chunk
+		}
+	})
+	for chunk := range chunks {
+		for _, r := range chunk {
+			fn(r)
+		}
+	}
+	wg.Wait()
+	return scanErr
 }
 
 // load starts v from the stored checkpoint, or from nothing. A stored
