@@ -498,7 +498,11 @@ func (s *fastScanner) reversal(r *jsonReversal) bool {
 	}
 }
 
-func (s *fastScanner) appropriation(b *jsonAppropriation) bool {
+// object reads a JSON object member by member: field reads the value of
+// key and returns its bit (its own place among the struct's members) and
+// whether the value was read. An unknown key (bit 0) or a repeated member
+// sends the line to the strict decoder, which reports it.
+func (s *fastScanner) object(field func(key string) (bit uint32, ok bool)) bool {
 	if !s.open() {
 		return false
 	}
@@ -508,7 +512,16 @@ func (s *fastScanner) appropriation(b *jsonAppropriation) bool {
 		if done || !ok {
 			return ok
 		}
-		var bit uint32
+		bit, ok := field(key)
+		if !ok || bit == 0 || seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+	}
+}
+
+func (s *fastScanner) appropriation(b *jsonAppropriation) bool {
+	return s.object(func(key string) (bit uint32, ok bool) {
 		switch key {
 		case "fund":
 			bit = 1 << 0
@@ -519,27 +532,13 @@ func (s *fastScanner) appropriation(b *jsonAppropriation) bool {
 		case "amount":
 			bit = 1 << 2
 			ok = s.amount(&b.Amount)
-		default:
-			return false
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-	}
+		return bit, ok
+	})
 }
 
 func (s *fastScanner) otherIncome(b *jsonOtherIncome) bool {
-	if !s.open() {
-		return false
-	}
-	var seen uint32
-	for first := true; ; first = false {
-		key, done, ok := s.member(first)
-		if done || !ok {
-			return ok
-		}
-		var bit uint32
+	return s.object(func(key string) (bit uint32, ok bool) {
 		switch key {
 		case "kind":
 			bit = 1 << 0
@@ -550,27 +549,13 @@ func (s *fastScanner) otherIncome(b *jsonOtherIncome) bool {
 		case "amount":
 			bit = 1 << 2
 			ok = s.amount(&b.Amount)
-		default:
-			return false
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-	}
+		return bit, ok
+	})
 }
 
 func (s *fastScanner) expenditure(b *jsonExpenditure) bool {
-	if !s.open() {
-		return false
-	}
-	var seen uint32
-	for first := true; ; first = false {
-		key, done, ok := s.member(first)
-		if done || !ok {
-			return ok
-		}
-		var bit uint32
+	return s.object(func(key string) (bit uint32, ok bool) {
 		switch key {
 		case "functional":
 			bit = 1 << 0
@@ -594,27 +579,13 @@ func (s *fastScanner) expenditure(b *jsonExpenditure) bool {
 			bit = 1 << 6
 			b.Reception = new(jsonReception)
 			ok = s.reception(b.Reception)
-		default:
-			return false
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-	}
+		return bit, ok
+	})
 }
 
 func (s *fastScanner) reception(r *jsonReception) bool {
-	if !s.open() {
-		return false
-	}
-	var seen uint32
-	for first := true; ; first = false {
-		key, done, ok := s.member(first)
-		if done || !ok {
-			return ok
-		}
-		var bit uint32
+	return s.object(func(key string) (bit uint32, ok bool) {
 		switch key {
 		case "batches":
 			bit = 1 << 0
@@ -625,27 +596,13 @@ func (s *fastScanner) reception(r *jsonReception) bool {
 		case "foreign_visitors":
 			bit = 1 << 2
 			ok = s.whole(&r.ForeignVisitors)
-		default:
-			return false
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-	}
+		return bit, ok
+	})
 }
 
 func (s *fastScanner) opening(b *jsonOpening) bool {
-	if !s.open() {
-		return false
-	}
-	var seen uint32
-	for first := true; ; first = false {
-		key, done, ok := s.member(first)
-		if done || !ok {
-			return ok
-		}
-		var bit uint32
+	return s.object(func(key string) (bit uint32, ok bool) {
 		switch key {
 		case "fund":
 			bit = 1 << 0
@@ -656,52 +613,24 @@ func (s *fastScanner) opening(b *jsonOpening) bool {
 		case "amount":
 			bit = 1 << 2
 			ok = s.amount(&b.Amount)
-		default:
-			return false
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-	}
+		return bit, ok
+	})
 }
 
 func (s *fastScanner) amountOnly(b *jsonAmountOnly) bool {
-	if !s.open() {
-		return false
-	}
-	var seen uint32
-	for first := true; ; first = false {
-		key, done, ok := s.member(first)
-		if done || !ok {
-			return ok
-		}
-		var bit uint32
+	return s.object(func(key string) (bit uint32, ok bool) {
 		switch key {
 		case "amount":
 			bit = 1 << 0
 			ok = s.amount(&b.Amount)
-		default:
-			return false
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-	}
+		return bit, ok
+	})
 }
 
 func (s *fastScanner) budget(b *jsonBudget) bool {
-	if !s.open() {
-		return false
-	}
-	var seen uint32
-	for first := true; ; first = false {
-		key, done, ok := s.member(first)
-		if done || !ok {
-			return ok
-		}
-		var bit uint32
+	return s.object(func(key string) (bit uint32, ok bool) {
 		switch key {
 		case "stage":
 			bit = 1 << 0
@@ -727,27 +656,13 @@ func (s *fastScanner) budget(b *jsonBudget) bool {
 		case "amount":
 			bit = 1 << 7
 			ok = s.amount(&b.Amount)
-		default:
-			return false
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-	}
+		return bit, ok
+	})
 }
 
 func (s *fastScanner) unit(b *jsonUnit) bool {
-	if !s.open() {
-		return false
-	}
-	var seen uint32
-	for first := true; ; first = false {
-		key, done, ok := s.member(first)
-		if done || !ok {
-			return ok
-		}
-		var bit uint32
+	return s.object(func(key string) (bit uint32, ok bool) {
 		switch key {
 		case "name":
 			bit = 1 << 0
@@ -758,27 +673,13 @@ func (s *fastScanner) unit(b *jsonUnit) bool {
 		case "type":
 			bit = 1 << 2
 			b.Type, ok = s.str()
-		default:
-			return false
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-	}
+		return bit, ok
+	})
 }
 
 func (s *fastScanner) asset(b *jsonAsset) bool {
-	if !s.open() {
-		return false
-	}
-	var seen uint32
-	for first := true; ; first = false {
-		key, done, ok := s.member(first)
-		if done || !ok {
-			return ok
-		}
-		var bit uint32
+	return s.object(func(key string) (bit uint32, ok bool) {
 		switch key {
 		case "class":
 			bit = 1 << 0
@@ -795,27 +696,13 @@ func (s *fastScanner) asset(b *jsonAsset) bool {
 		case "amount":
 			bit = 1 << 4
 			ok = s.amount(&b.Amount)
-		default:
-			return false
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-	}
+		return bit, ok
+	})
 }
 
 func (s *fastScanner) liability(b *jsonLiability) bool {
-	if !s.open() {
-		return false
-	}
-	var seen uint32
-	for first := true; ; first = false {
-		key, done, ok := s.member(first)
-		if done || !ok {
-			return ok
-		}
-		var bit uint32
+	return s.object(func(key string) (bit uint32, ok bool) {
 		switch key {
 		case "change":
 			bit = 1 << 0
@@ -823,27 +710,13 @@ func (s *fastScanner) liability(b *jsonLiability) bool {
 		case "amount":
 			bit = 1 << 1
 			ok = s.amount(&b.Amount)
-		default:
-			return false
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-	}
+		return bit, ok
+	})
 }
 
 func (s *fastScanner) procurement(b *jsonProcurement) bool {
-	if !s.open() {
-		return false
-	}
-	var seen uint32
-	for first := true; ; first = false {
-		key, done, ok := s.member(first)
-		if done || !ok {
-			return ok
-		}
-		var bit uint32
+	return s.object(func(key string) (bit uint32, ok bool) {
 		switch key {
 		case "category":
 			bit = 1 << 0
@@ -857,27 +730,13 @@ func (s *fastScanner) procurement(b *jsonProcurement) bool {
 		case "amount":
 			bit = 1 << 3
 			ok = s.amount(&b.Amount)
-		default:
-			return false
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-	}
+		return bit, ok
+	})
 }
 
 func (s *fastScanner) performance(b *jsonPerformance) bool {
-	if !s.open() {
-		return false
-	}
-	var seen uint32
-	for first := true; ; first = false {
-		key, done, ok := s.member(first)
-		if done || !ok {
-			return ok
-		}
-		var bit uint32
+	return s.object(func(key string) (bit uint32, ok bool) {
 		switch key {
 		case "project":
 			bit = 1 << 0
@@ -894,27 +753,13 @@ func (s *fastScanner) performance(b *jsonPerformance) bool {
 		case "problems_fixed":
 			bit = 1 << 4
 			ok = s.whole(&b.ProblemsFixed)
-		default:
-			return false
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-	}
+		return bit, ok
+	})
 }
 
 func (s *fastScanner) adjustment(b *jsonAdjustment) bool {
-	if !s.open() {
-		return false
-	}
-	var seen uint32
-	for first := true; ; first = false {
-		key, done, ok := s.member(first)
-		if done || !ok {
-			return ok
-		}
-		var bit uint32
+	return s.object(func(key string) (bit uint32, ok bool) {
 		switch key {
 		case "fund":
 			bit = 1 << 0
@@ -931,12 +776,7 @@ func (s *fastScanner) adjustment(b *jsonAdjustment) bool {
 		case "reason":
 			bit = 1 << 4
 			b.Reason, ok = s.str()
-		default:
-			return false
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-	}
+		return bit, ok
+	})
 }
