@@ -4,7 +4,13 @@
 // published 2020 部门决算 (see testdata/README.md).
 package budgetledger
 
-import _ "embed"
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+
+	"github.com/budgetledger/budgetledger/events"
+)
 
 // SampleLedger is testdata/qingpu-2020.jsonl: one JSON event per line.
 //
@@ -13,3 +19,21 @@ var SampleLedger []byte
 
 // SampleLedgerName is the ledger the sample's events belong to.
 const SampleLedgerName = "qingpu-zwb"
+
+// SampleEvents decodes SampleLedger and checks every event against the
+// default catalog: the sample's events as the ledger accepts them.
+func SampleEvents() ([]events.Event, error) {
+	cat := events.DefaultCatalog()
+	var out []events.Event
+	for line := range bytes.SplitSeq(bytes.TrimSpace(SampleLedger), []byte("\n")) {
+		e, err := events.DecodeJSON(line)
+		if err != nil {
+			return nil, fmt.Errorf("sample line %d: %w", len(out)+1, err)
+		}
+		if err := events.Validate(&e, cat); err != nil {
+			return nil, fmt.Errorf("sample %s: %w", e.ID, err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}

@@ -1,8 +1,6 @@
 package projections_test
 
 import (
-	"bufio"
-	"bytes"
 	"slices"
 	"testing"
 
@@ -14,21 +12,11 @@ import (
 
 func sampleEvents(t testing.TB) []events.Event {
 	t.Helper()
-	cat := events.DefaultCatalog()
-	var out []events.Event
-	sc := bufio.NewScanner(bytes.NewReader(budgetledger.SampleLedger))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		e, err := events.DecodeJSON(sc.Bytes())
-		if err != nil {
-			t.Fatalf("sample line %d: %v", len(out)+1, err)
-		}
-		if err := events.Validate(&e, cat); err != nil {
-			t.Fatalf("sample %s: %v", e.ID, err)
-		}
-		out = append(out, e)
+	evs, err := budgetledger.SampleEvents()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return evs
 }
 
 // TestIncomeExpenditureReference folds the sample ledger and compares every

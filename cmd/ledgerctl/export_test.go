@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"io"
@@ -102,15 +101,9 @@ func TestExport(t *testing.T) {
 
 func sampleEvents(t *testing.T) []events.Event {
 	t.Helper()
-	var out []events.Event
-	sc := bufio.NewScanner(bytes.NewReader(budgetledger.SampleLedger))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		e, err := events.DecodeJSON(sc.Bytes())
-		if err != nil {
-			t.Fatalf("sample line %d: %v", len(out)+1, err)
-		}
-		out = append(out, e)
+	evs, err := budgetledger.SampleEvents()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return evs
 }

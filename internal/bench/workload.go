@@ -6,7 +6,6 @@
 package bench
 
 import (
-	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -51,11 +50,11 @@ type Generator struct {
 // a department has tens of budget and asset events, not thousands.
 func NewGenerator(w Workload) (*Generator, error) {
 	g := &Generator{w: w, rng: rand.New(rand.NewPCG(w.Seed, 0x6c656467))}
-	for line := range bytes.SplitSeq(bytes.TrimSpace(budgetledger.SampleLedger), []byte("\n")) {
-		e, err := events.DecodeJSON(line)
-		if err != nil {
-			return nil, fmt.Errorf("sample: %w", err)
-		}
+	sample, err := budgetledger.SampleEvents()
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range sample {
 		switch e.Body.Kind() {
 		case events.KindAppropriation, events.KindOtherIncome, events.KindExpenditure:
 			g.vouchers = append(g.vouchers, e.Body)
