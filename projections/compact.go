@@ -1,6 +1,9 @@
 package projections
 
 import (
+	"bytes"
+	"hash/maphash"
+
 	"github.com/budgetledger/budgetledger/events"
 )
 
@@ -26,7 +29,16 @@ const CompactVersion = "compact-1"
 // evaluations, closes, and asset changes (a 50万 line depends on each
 // item's price, which a sum of two purchases would lose).
 type Compactor struct {
-	index   map[string]int
+	// index finds a merged entry by the hash of its key (the binary form
+	// of the event without identity and sums); keys holds every merged
+	// entry's key back to back, to tell a hash shared by two keys, and
+	// spill the rare key whose hash an earlier key took. A map of string
+	// keys cost half of a first fold: hashing and comparing long keys that
+	// share their prefix, each behind its own pointer.
+	index   map[uint64]int32
+	spill   map[string]int32
+	keys    []byte
+	seed    maphash.Seed
 	entries []entry
 	key     []byte
 }
@@ -36,14 +48,31 @@ type Compactor struct {
 // adds numbers instead of rebuilding (and boxing) a body; Events joins
 // them.
 type entry struct {
-	e      events.Event
-	s      sums
-	merged bool
+	e       events.Event
+	s       sums
+	merged  bool
+	keyFrom uint32 // the entry's key is keys[keyFrom:keyTo]
+	keyTo   uint32
 }
 
 // NewCompactor returns an empty Compactor.
 func NewCompactor() *Compactor {
-	return &Compactor{index: map[string]int{}}
+	return &Compactor{index: map[uint64]int32{}, seed: maphash.MakeSeed()}
+}
+
+// keyHash is maphash.Bytes; a test makes every key collide.
+var keyHash = maphash.Bytes
+
+// find returns the merged entry whose key is b.
+func (c *Compactor) find(h uint64, b []byte) (int32, bool) {
+	if i, ok := c.index[h]; ok {
+		if en := &c.entries[i]; bytes.Equal(c.keys[en.keyFrom:en.keyTo], b) {
+			return i, true
+		}
+		i, ok := c.spill[string(b)]
+		return i, ok
+	}
+	return 0, false
 }
 
 // Add folds one event (as recorded in the log) into the compaction.
@@ -71,17 +100,28 @@ func (c *Compactor) Add(e events.Event) {
 		return
 	}
 	c.key = b
-	if i, ok := c.index[string(b)]; ok {
+	h := keyHash(c.seed, b)
+	if i, ok := c.find(h, b); ok {
 		c.entries[i].s = c.entries[i].s.plus(add)
 		return
 	}
-	c.index[string(b)] = len(c.entries)
+	i := int32(len(c.entries))
+	if _, taken := c.index[h]; taken {
+		if c.spill == nil {
+			c.spill = map[string]int32{}
+		}
+		c.spill[string(b)] = i
+	} else {
+		c.index[h] = i
+	}
+	from := uint32(len(c.keys))
+	c.keys = append(c.keys, b...)
 	// The entry is made from the key, so it shares no Reception with the
 	// caller's event and keeps no one event's reason. It keeps the first
 	// event's id, so that a fold's error about it (an unplaced code) names
 	// an event that can be looked up.
 	k.ID = e.ID
-	c.entries = append(c.entries, entry{e: k, s: add, merged: true})
+	c.entries = append(c.entries, entry{e: k, s: add, merged: true, keyFrom: from, keyTo: uint32(len(c.keys))})
 }
 
 // Len is the number of events the compaction holds.
