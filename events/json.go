@@ -137,11 +137,6 @@ type jsonOpening struct {
 	Amount     jsonAmount `json:"amount"`
 }
 
-type jsonFundAmount struct {
-	Fund   string     `json:"fund"`
-	Amount jsonAmount `json:"amount"`
-}
-
 type jsonAmountOnly struct {
 	Amount jsonAmount `json:"amount"`
 }

@@ -18,10 +18,7 @@ import (
 // benchEvents returns n distinct events of the sample's mix, ids prefixed.
 func benchEvents(b *testing.B, prefix string, n int) [][]byte {
 	b.Helper()
-	var sample [][]byte
-	for _, l := range bytes.Split(bytes.TrimSpace(sampleBytes()), []byte("\n")) {
-		sample = append(sample, l)
-	}
+	sample := bytes.Split(bytes.TrimSpace(sampleBytes()), []byte("\n"))
 	out := make([][]byte, 0, n)
 	for c := 0; len(out) < n; c++ {
 		for _, l := range sample {
