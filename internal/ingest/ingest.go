@@ -226,16 +226,8 @@ func (in *Ingester) consume(ctx context.Context) {
 	go in.commit(ctx, batches)
 	defer close(batches)
 
-	msgs := make(chan jetstream.Msg, 2*in.cfg.Batch)
-	stop := make(chan struct{})
-	handler := func(m jetstream.Msg) {
-		select {
-		case msgs <- m:
-		case <-stop:
-			// Stopping: left unacked, JetStream redelivers it to the next
-			// ledgerd.
-		}
-	}
+	f := newFeed[jetstream.Msg](2 * in.cfg.Batch)
+	msgs, handler := f.ch, f.put
 	opts := append(PullOptions(in.cfg.Batch), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 		in.log.Warn("inbox consume", "err", err)
 	}))
@@ -253,7 +245,7 @@ func (in *Ingester) consume(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			cc.Stop()
-			close(stop)
+			f.close()
 			// Messages already handed over are committed, as every batch
 			// taken is: the commit stage drains its channel before it ends.
 			for {
@@ -269,6 +261,44 @@ func (in *Ingester) consume(ctx context.Context) {
 		}
 	}
 }
+
+// feed hands the messages the NATS client delivers to the batching loop,
+// in order. Stopping, a message is left unacked for JetStream to redeliver
+// to the next ledgerd, and so is every message after it: the client goes
+// on delivering what it holds for a while after Stop, and taking a later
+// message once an earlier one was left would let the later one be
+// committed first. put is called from one goroutine at a time.
+type feed[T any] struct {
+	ch      chan T
+	stop    chan struct{}
+	leaving bool
+}
+
+func newFeed[T any](size int) *feed[T] {
+	return &feed[T]{ch: make(chan T, size), stop: make(chan struct{})}
+}
+
+func (f *feed[T]) put(m T) {
+	if !f.leaving {
+		select {
+		case <-f.stop:
+			f.leaving = true
+		default:
+		}
+	}
+	if f.leaving {
+		return
+	}
+	select {
+	case f.ch <- m:
+	case <-f.stop:
+		f.leaving = true
+	}
+}
+
+// close makes put leave every message from now on (or from the one it is
+// blocked on).
+func (f *feed[T]) close() { close(f.stop) }
 
 // take adds to b whatever messages are waiting, up to the batch size,
 // without waiting for more: under load batches fill up, and when the inbox
@@ -291,12 +321,20 @@ func take(msgs <-chan jetstream.Msg, b []jetstream.Msg, size int) []jetstream.Ms
 func (in *Ingester) commit(ctx context.Context, batches <-chan batch) {
 	defer in.wg.Done()
 	var buf []byte
+	left := false
 	for b := range batches {
+		if left {
+			// A batch before this one was left uncommitted; committing
+			// this one would let it overtake that batch.
+			continue
+		}
 		outcomes, err := in.appendBatch(ctx, b)
 		if err != nil {
-			// ledgerd is stopping with the batch uncommitted: leave it
-			// unacked, JetStream redelivers it to the next ledgerd.
+			// ledgerd is stopping with the batch uncommitted: leave it,
+			// and every batch after it, unacked; JetStream redelivers
+			// them in order to the next ledgerd.
 			in.log.Warn("inbox batch left for redelivery", "messages", len(b.msgs), "err", err)
+			left = true
 			continue
 		}
 		for i, o := range outcomes {
