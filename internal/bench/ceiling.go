@@ -106,6 +106,8 @@ func CeilingJetStream(ctx context.Context, self, dir string, publishers int, msg
 	if err != nil {
 		return Result{}, err
 	}
+	peakStore := samplePeak(filepath.Join(dir, "nats"))
+	defer peakStore()
 	start := time.Now()
 	pub, err := publishInbox(ctx, p.NATS, publishers, msgs, nil, 0)
 	if err != nil {
@@ -128,7 +130,7 @@ func CeilingJetStream(ctx context.Context, self, dir string, publishers int, msg
 	rss, _ := p.PeakRSS()
 	return Result{
 		Elapsed: elapsed, Events: len(msgs), Stored: len(msgs) - pub.dupAcks, PeakRSS: rss, PeakAnon: p.PeakAnon(),
-		StoreBytes: dirSize(filepath.Join(dir, "nats")),
+		StoreBytes: peakStore(),
 	}, nil
 }
 

@@ -341,24 +341,8 @@ func ingestRun(ctx context.Context, ld Ledgerd, dir string, msgs []Message, publ
 	if err := nc.Flush(); err != nil {
 		return Result{}, err
 	}
-	var peakStore atomic.Int64
-	stopSampling := make(chan struct{})
-	go func() {
-		tick := time.NewTicker(500 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stopSampling:
-				return
-			case <-tick.C:
-				if s := dirSize(filepath.Join(data, "nats")); s > peakStore.Load() {
-					peakStore.Store(s)
-				}
-			}
-		}
-	}()
-	defer close(stopSampling)
-
+	peakStore := samplePeak(filepath.Join(data, "nats"))
+	defer peakStore()
 	start := time.Now()
 	dupAcks, err := publish(p.NATS, t)
 	if err != nil {
@@ -386,8 +370,38 @@ func ingestRun(ctx context.Context, ld Ledgerd, dir string, msgs []Message, publ
 	r.PeakRSS, _ = p.PeakRSS()
 	r.PeakAnon = p.PeakAnon()
 	r.LedgerBytes = dirSize(filepath.Join(data, "ledger.db"))
-	r.StoreBytes = max(peakStore.Load(), dirSize(filepath.Join(data, "nats")))
+	r.StoreBytes = peakStore()
 	return r, nil
+}
+
+// samplePeak measures the bytes under dir every 500 ms until the returned
+// function is first called, which returns the most seen (and the size
+// then); callers defer a call too, so that no sampler outlives a failed
+// run.
+func samplePeak(dir string) func() int64 {
+	var peak atomic.Int64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(500 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				if s := dirSize(dir); s > peak.Load() {
+					peak.Store(s)
+				}
+			}
+		}
+	}()
+	return sync.OnceValue(func() int64 {
+		close(stop)
+		<-done
+		return max(peak.Load(), dirSize(dir))
+	})
 }
 
 // checkCounts is the run's own correctness check: every distinct valid

@@ -135,7 +135,7 @@ func runIngest(ctx context.Context, cfg Config, t *table) error {
 				}
 				ceilings[n] = r
 				t.add(Row{What: fmt.Sprintf("ceiling: raw JetStream async publish + pull consume + ack, %d publisher%s", n, plural(n)), Size: size,
-					Figure: rate(r), RSS: memory(r), Disk: "store " + perEvent(r.StoreBytes, r.Events),
+					Figure: rate(r), RSS: memory(r), Disk: "JetStream store peak " + perEvent(r.StoreBytes, r.Events),
 					Command: cfg.command("-only ceiling -formats %s -publishers %d -events %d", format, n, cfg.Events)})
 			}
 			cfg.logf("ceiling: raw bbolt, %s", format)
