@@ -7,7 +7,7 @@
 // module's root (it builds ledgerd), through bench.sh to have the peers
 // installed:
 //
-//	cmd/ledgerbench/bench.sh                   # the full run (about 30 minutes on 2 cores)
+//	cmd/ledgerbench/bench.sh                   # the full run (about 15 minutes on 2 cores)
 //	go run ./cmd/ledgerbench -events 20000 -sizes 20000 -peer-size 20000
 package main
 
