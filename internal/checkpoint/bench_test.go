@@ -331,7 +331,7 @@ func benchRefresh(b *testing.B, date func(j int) events.Date) {
 		}
 		b.StartTimer()
 		var err error
-		for range s.EventsUntil(context.Background(), "bench", 0, ledger.KnownAt{}, &err) {
+		for range s.EventsAsOf(context.Background(), "bench", 0, ledger.KnownAt{}, &err) {
 		}
 		if err != nil {
 			b.Fatal(err)

@@ -34,10 +34,9 @@
 // that end before D, whose entries count as of D at their real date and at
 // their period's end alike. So the cover folds like the log for a
 // statement as of D, but not for a statement as of an earlier date: the
-// checks of httpapi read up to the next year's end and fold this year as
-// of a day in it, and would count nothing of this year. Such a read must
-// use EventsUntil, which reads days only and is exact for any as-of date
-// up to its bound.
+// checks of httpapi fold a year as of several dates and next year's
+// openings from one read. Such a read asks for math.MaxInt32 (Events),
+// which reads days only and is exact as of any date.
 //
 // Registrations, evaluations, closes and asset changes, which the
 // Compactor keeps one by one, are moved too: no fold reads their day (a
@@ -323,19 +322,11 @@ func (v *view) published() *snapshot {
 }
 
 // Events is ledger.Log.EventsKnownAt answered from the checkpoint: the
-// compacted events up to it, then the records after it, bounded by k. Every
-// statement folds them to the same figures as the log's own events.
+// compacted events up to it, by day, then the records after it, bounded by
+// k. Every statement folds them to the same figures as the log's own
+// events, as of any date.
 func (s *Store) Events(ctx context.Context, ledgerName string, k ledger.KnownAt, errp *error) func(yield func(events.Event) bool) {
-	return s.EventsUntil(ctx, ledgerName, math.MaxInt32, k, errp)
-}
-
-// EventsUntil is Events for a statement that counts nothing dated after
-// until (projections.Filter.LastDate), whatever its as-of date: the
-// checkpoint is read by day, and only up to until.
-func (s *Store) EventsUntil(ctx context.Context, ledgerName string, until events.Date, k ledger.KnownAt, errp *error) func(yield func(events.Event) bool) {
-	return s.events(ctx, ledgerName, k, errp, func(snap *snapshot) [][]period {
-		return [][]period{between(snap.days, 0, until)}
-	})
+	return s.EventsAsOf(ctx, ledgerName, math.MaxInt32, k, errp)
 }
 
 // EventsAsOf is Events for a statement as of asOf (its
@@ -344,7 +335,7 @@ func (s *Store) EventsUntil(ctx context.Context, ledgerName string, until events
 // statement as of December reads a year in a few thousand entries. The
 // figures of a statement as of any other date would be wrong (see the
 // package comment); an asOf that is no calendar date, such as
-// math.MaxInt32, reads as EventsUntil does.
+// math.MaxInt32, reads every day up to it, for folds as of any date.
 func (s *Store) EventsAsOf(ctx context.Context, ledgerName string, asOf events.Date, k ledger.KnownAt, errp *error) func(yield func(events.Event) bool) {
 	return s.events(ctx, ledgerName, k, errp, func(snap *snapshot) [][]period {
 		if !asOf.Valid() {

@@ -126,7 +126,7 @@ func TestStoreFoldsLikeTheLog(t *testing.T) {
 			want, e1 := spec.Fold(l.EventsKnownAt(context.Background(), name, known, &err1), f, events.DefaultCatalog())
 			served := s.Events(context.Background(), name, known, &err2)
 			if rng.IntN(2) == 0 {
-				served = s.EventsUntil(context.Background(), name, f.LastDate(), known, &err2)
+				served = s.EventsAsOf(context.Background(), name, f.LastDate(), known, &err2)
 			}
 			got, e2 := spec.Fold(served, f, events.DefaultCatalog())
 			if err := errorsOf(e1, e2, err1, err2); err != nil {
