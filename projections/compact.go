@@ -32,9 +32,10 @@ type Compactor struct {
 	// index finds a merged entry by the hash of its key (the binary form
 	// of the event without identity and sums); keys holds every merged
 	// entry's key back to back, to tell a hash shared by two keys, and
-	// spill the rare key whose hash an earlier key took. A map of string
-	// keys cost half of a first fold: hashing and comparing long keys that
-	// share their prefix, each behind its own pointer.
+	// spill the rare key whose hash an earlier key took. With a map of
+	// string keys, hashing and comparing long keys that share their prefix,
+	// each behind its own pointer, was half of Add in a first fold's
+	// profile; the whole fold of 1M events went from 1.75 s to 1.61 s.
 	index   map[uint64]int32
 	spill   map[string]int32
 	keys    []byte

@@ -109,7 +109,7 @@ func CeilingJetStream(ctx context.Context, self, dir string, publishers int, msg
 	peakStore := samplePeak(filepath.Join(dir, "nats"))
 	defer peakStore()
 	start := time.Now()
-	pub, err := publishInbox(ctx, p.NATS, publishers, msgs, nil, 0)
+	dupAcks, err := publishInbox(ctx, p.NATS, publishers, msgs, nil, 0)
 	if err != nil {
 		return Result{}, err
 	}
@@ -129,7 +129,7 @@ func CeilingJetStream(ctx context.Context, self, dir string, publishers int, msg
 	elapsed := time.Since(start)
 	rss, _ := p.PeakRSS()
 	return Result{
-		Elapsed: elapsed, Events: len(msgs), Stored: len(msgs) - pub.dupAcks, PeakRSS: rss, PeakAnon: p.PeakAnon(),
+		Elapsed: elapsed, Events: len(msgs), Stored: len(msgs) - dupAcks, PeakRSS: rss, PeakAnon: p.PeakAnon(),
 		StoreBytes: peakStore(),
 	}, nil
 }

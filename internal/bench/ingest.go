@@ -17,6 +17,7 @@ import (
 
 	"github.com/budgetledger/budgetledger/internal/ingest"
 	"github.com/budgetledger/budgetledger/internal/submit"
+	"github.com/budgetledger/budgetledger/internal/wire"
 )
 
 // Result is one measurement.
@@ -141,35 +142,62 @@ func field(b []byte, key string) []byte {
 	return b[:j]
 }
 
-type pubStats struct{ dupAcks int }
+// publishInbox publishes msgs to the inbox from n publishers (one
+// connection each, async publishes with the event id as Msg-Id), all
+// together at rate publications a second (0: as fast as they can), and
+// returns once every publication is acked by JetStream, with the number
+// JetStream acked as duplicates (and so dropped).
+func publishInbox(ctx context.Context, url string, n int, msgs []Message, t *tracker, rate float64) (dupAcks int, err error) {
+	var dups atomic.Int64
+	err = inParallel(n, func(i int) error {
+		// Together the publishers keep at most 8192 publications unacked:
+		// more and the server refuses them (429) faster than it stores
+		// them.
+		d, err := publishShare(ctx, url, share(msgs, n, i), t, max(64, 8192/n), rate/float64(n))
+		dups.Add(int64(d))
+		return err
+	})
+	return int(dups.Load()), err
+}
 
-// share splits msgs among n publishers, in order.
+// share is publisher i's part of msgs among n, in order.
 func share(msgs []Message, n, i int) []Message {
 	return msgs[len(msgs)*i/n : len(msgs)*(i+1)/n]
 }
 
-// publishInbox publishes msgs to the inbox from n publishers (one
-// connection each, async publishes with the event id as Msg-Id), all
-// together at rate publications a second (0: as fast as they can), and
-// returns once every publication is acked by JetStream.
-func publishInbox(ctx context.Context, url string, n int, msgs []Message, t *tracker, rate float64) (pubStats, error) {
-	var dupAcks atomic.Int64
+// inParallel runs fn(0), …, fn(n-1) each on its own goroutine and joins
+// their errors.
+func inParallel(n int, fn func(i int) error) error {
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// Together the publishers keep at most 8192 publications
-			// unacked: more and the server refuses them (429) faster than
-			// it stores them.
-			d, err := publishShare(ctx, url, share(msgs, n, i), t, max(64, 8192/n), rate/float64(n))
-			dupAcks.Add(int64(d))
-			errs[i] = err
-		}()
+		wg.Go(func() { errs[i] = fn(i) })
 	}
 	wg.Wait()
-	return pubStats{dupAcks: int(dupAcks.Load())}, errors.Join(errs...)
+	return errors.Join(errs...)
+}
+
+// replyStatus reads the status of an append request's answer, which comes
+// in the form of the request: JSON or protobuf.
+func replyStatus(reply *nats.Msg) ([]byte, error) {
+	if !submit.IsProtobuf(reply.Header.Get("Content-Type")) {
+		return field(reply.Data, "status"), nil
+	}
+	o, err := wire.DecodeOutcome(reply.Data)
+	if err != nil {
+		return nil, fmt.Errorf("answer: %w", err)
+	}
+	return []byte(o.Status), nil
+}
+
+// natsMsg is m as its publisher sends it to subject: the event id as
+// Msg-Id, and the protobuf content type unless it is JSON.
+func natsMsg(subject string, m Message) *nats.Msg {
+	msg := &nats.Msg{Subject: subject, Data: m.Data, Header: nats.Header{jetstream.MsgIDHeader: []string{m.ID}}}
+	if m.Data[0] != '{' {
+		msg.Header.Set("Content-Type", submit.ContentTypeProtobuf)
+	}
+	return msg
 }
 
 func publishShare(ctx context.Context, url string, msgs []Message, t *tracker, window int, rate float64) (dupAcks int, err error) {
@@ -221,10 +249,7 @@ func publishShare(ctx context.Context, url string, msgs []Message, t *tracker, w
 				time.Sleep(wait)
 			}
 		}
-		msg := &nats.Msg{Subject: ingest.InboxSubject(m.Ledger), Data: m.Data, Header: nats.Header{jetstream.MsgIDHeader: []string{m.ID}}}
-		if m.Data[0] != '{' {
-			msg.Header.Set("Content-Type", submit.ContentTypeProtobuf)
-		}
+		msg := natsMsg(ingest.InboxSubject(m.Ledger), m)
 		if t != nil {
 			t.published(m.ID)
 		}
@@ -249,13 +274,13 @@ func publishShare(ctx context.Context, url string, msgs []Message, t *tracker, w
 // ledgerd's JetStream inbox and the run ends when ledgerd has published
 // an outcome (after its bbolt commit) for every publication JetStream did
 // not drop as a duplicate itself.
+//
 // With rate > 0 the publishers together publish rate events a second:
 // latency under a steady load rather than at saturation, where it is the
 // time the backlog waits in the stream.
 func IngestInbox(ctx context.Context, ld Ledgerd, dir string, n int, msgs []Message, rate float64) (Result, error) {
 	return ingestRun(ctx, ld, dir, msgs, func(url string, t *tracker) (int, error) {
-		pub, err := publishInbox(ctx, url, n, msgs, t, rate)
-		return pub.dupAcks, err
+		return publishInbox(ctx, url, n, msgs, t, rate)
 	})
 }
 
@@ -268,50 +293,31 @@ func IngestRequests(ctx context.Context, ld Ledgerd, dir string, n, window int, 
 }
 
 func request(ctx context.Context, url string, n, window int, msgs []Message, t *tracker) error {
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			nc, err := nats.Connect(url, nats.Name("ledgerbench requester"))
-			if err != nil {
-				errs[i] = err
-				return
+	return inParallel(n, func(i int) error {
+		nc, err := nats.Connect(url, nats.Name("ledgerbench requester"))
+		if err != nil {
+			return err
+		}
+		defer nc.Close()
+		mine := share(msgs, n, i)
+		var next atomic.Int64
+		return inParallel(window, func(int) error {
+			for k := next.Add(1) - 1; k < int64(len(mine)); k = next.Add(1) - 1 {
+				m := mine[k]
+				t.published(m.ID)
+				reply, err := nc.RequestMsgWithContext(ctx, natsMsg(ingest.AppendSubject(m.Ledger), m))
+				if err != nil {
+					return fmt.Errorf("request %s: %w", m.ID, err)
+				}
+				status, err := replyStatus(reply)
+				if err != nil {
+					return fmt.Errorf("request %s: %w", m.ID, err)
+				}
+				t.answer([]byte(m.ID), status)
 			}
-			defer nc.Close()
-			mine := share(msgs, n, i)
-			var next atomic.Int64
-			var inner sync.WaitGroup
-			var firstErr atomic.Value
-			for range window {
-				inner.Add(1)
-				go func() {
-					defer inner.Done()
-					for k := next.Add(1) - 1; k < int64(len(mine)); k = next.Add(1) - 1 {
-						m := mine[k]
-						msg := &nats.Msg{Subject: ingest.AppendSubject(m.Ledger), Data: m.Data, Header: nats.Header{jetstream.MsgIDHeader: []string{m.ID}}}
-						if m.Data[0] != '{' {
-							msg.Header.Set("Content-Type", submit.ContentTypeProtobuf)
-						}
-						t.published(m.ID)
-						reply, err := nc.RequestMsgWithContext(ctx, msg)
-						if err != nil {
-							firstErr.CompareAndSwap(nil, fmt.Errorf("request %s: %w", m.ID, err))
-							return
-						}
-						t.answer([]byte(m.ID), field(reply.Data, "status"))
-					}
-				}()
-			}
-			inner.Wait()
-			if err, ok := firstErr.Load().(error); ok {
-				errs[i] = err
-			}
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+			return nil
+		})
+	})
 }
 
 func ingestRun(ctx context.Context, ld Ledgerd, dir string, msgs []Message, publish func(url string, t *tracker) (dupAcks int, err error)) (Result, error) {

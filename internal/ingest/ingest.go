@@ -279,15 +279,14 @@ func newFeed[T any](size int) *feed[T] {
 }
 
 func (f *feed[T]) put(m T) {
-	if !f.leaving {
-		select {
-		case <-f.stop:
-			f.leaving = true
-		default:
-		}
-	}
 	if f.leaving {
 		return
+	}
+	select {
+	case <-f.stop:
+		f.leaving = true
+		return
+	default:
 	}
 	select {
 	case f.ch <- m:
