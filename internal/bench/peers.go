@@ -2,7 +2,6 @@ package bench
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -10,9 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/budgetledger/budgetledger/events"
@@ -20,37 +19,16 @@ import (
 	"github.com/budgetledger/budgetledger/ledger"
 )
 
-// peerRun is one answer of a peer tool: the total it printed, how long
-// the process took and its peak RSS.
-type peerRun struct {
-	total   events.Amount
-	elapsed time.Duration
-	rss     int64
-	version string
-}
-
-func runPeer(ctx context.Context, tool journal.Tool, file, query string, asOf events.Date) (peerRun, error) {
-	var r peerRun
-	if out, err := exec.CommandContext(ctx, string(tool), "--version").Output(); err == nil {
-		r.version, _, _ = strings.Cut(strings.TrimSpace(string(out)), ",")
-		r.version, _, _ = strings.Cut(r.version, "-")
-	}
-	cmd := exec.CommandContext(ctx, string(tool), tool.BalanceArgs(file, asOf, query)...)
-	// hledger refuses Chinese account names under a non-UTF-8 locale.
-	cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	start := time.Now()
-	out, err := cmd.Output()
-	r.elapsed = time.Since(start)
+// toolVersion is the first part of what tool --version prints, e.g.
+// "hledger 1.25".
+func toolVersion(ctx context.Context, tool journal.Tool) string {
+	out, err := exec.CommandContext(ctx, string(tool), "--version").Output()
 	if err != nil {
-		return r, fmt.Errorf("%s: %w: %s", cmd, err, strings.TrimSpace(stderr.String()))
+		return string(tool)
 	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.rss = ru.Maxrss << 10
-	}
-	r.total, err = journal.ParseBalance(out)
-	return r, err
+	v, _, _ := strings.Cut(strings.TrimSpace(string(out)), ",")
+	v, _, _ = strings.Cut(v, "-")
+	return v
 }
 
 // ExportJournal writes dir's log as a journal file for the peers.
@@ -112,18 +90,18 @@ func runPeers(ctx context.Context, cfg Config, t *table) error {
 		return err
 	}
 	defer p.Stop()
-	var warm time.Duration
 	var warmIn, warmOut int64
-	for i := range 21 { // the median of 21 answers
+	answers := make([]time.Duration, 0, 21)
+	for range 21 { // the median of 21 answers
 		in, out, d, err := WarmT1(ctx, p.HTTP, ledgerName, cfg.Workload.Year, asOf)
 		if err != nil {
 			return fmt.Errorf("warm: %w", err)
 		}
 		warmIn, warmOut = in, out
-		if i == 0 || d < warm {
-			warm = d
-		}
+		answers = append(answers, d)
 	}
+	slices.Sort(answers)
+	warm := answers[len(answers)/2]
 	var warmMem Result
 	warmMem.PeakRSS, _ = p.PeakRSS()
 	warmMem.PeakAnon = p.PeakAnon()
@@ -132,44 +110,44 @@ func runPeers(ctx context.Context, cfg Config, t *table) error {
 	}
 
 	var slowest journal.Tool
-	runs := map[journal.Tool]peerRun{}
+	runs := map[journal.Tool]journal.BalanceRun{}
 	for _, tool := range []journal.Tool{journal.Ledger, journal.Hledger} {
 		if _, err := exec.LookPath(string(tool)); err != nil {
 			cfg.logf("peers: %s not installed (cmd/ledgerbench/bench.sh installs it); skipped", tool)
 			continue
 		}
 		cfg.logf("peers: %s balance, income", tool)
-		in, err := runPeer(ctx, tool, file, "收入", asOf)
+		in, err := tool.RunBalance(ctx, file, asOf, "收入")
 		if err != nil {
 			return err
 		}
 		cfg.logf("peers: %s balance, expenditure", tool)
-		out, err := runPeer(ctx, tool, file, "支出", asOf)
+		out, err := tool.RunBalance(ctx, file, asOf, "支出")
 		if err != nil {
 			return err
 		}
-		agree := -int64(in.total) == coldIn && int64(out.total) == coldOut
+		agree := -int64(in.Total) == coldIn && int64(out.Total) == coldOut
 		if !agree {
-			return fmt.Errorf("%s disagrees: income %s, expenditure %s; budgetledger %s, %s", tool, events.Amount(-in.total), out.total,
+			return fmt.Errorf("%s disagrees: income %s, expenditure %s; budgetledger %s, %s", tool, events.Amount(-in.Total), out.Total,
 				events.Amount(coldIn), events.Amount(coldOut))
 		}
 		runs[tool] = in
 		if slowest == "" {
 			slowest = tool
 		}
-		t.add(Row{What: fmt.Sprintf("peer: %s, `%s`", in.version, strings.Join(append([]string{string(tool)}, tool.BalanceArgs("FILE", asOf, "收入")...), " ")),
-			Size: size, Figure: fmt.Sprintf("%s s; totals equal budgetledger's (income %s, expenditure %s 元)", secs(in.elapsed), events.Amount(coldIn), events.Amount(coldOut)),
-			RSS: mib(in.rss) + " (" + string(tool) + ")", Command: cfg.command("-only peers -peer-size %d", n)})
+		t.add(Row{What: fmt.Sprintf("peer: %s, `%s`", toolVersion(ctx, tool), strings.Join(append([]string{string(tool)}, tool.BalanceArgs("FILE", asOf, "收入")...), " ")),
+			Size: size, Figure: fmt.Sprintf("%s s; totals equal budgetledger's (income %s, expenditure %s 元)", secs(in.Elapsed), events.Amount(coldIn), events.Amount(coldOut)),
+			RSS: mib(in.MaxRSS) + " (" + string(tool) + ")", Command: cfg.command("-only peers -peer-size %d", n)})
 	}
 	ref, haveRef := runs[journal.Ledger]
 	against := func(d time.Duration, want float64) string {
 		if !haveRef {
 			return "ledger-cli not run"
 		}
-		x := float64(ref.elapsed) / float64(d)
+		x := float64(ref.Elapsed) / float64(d)
 		return fmt.Sprintf("≥ %.0f× ledger-cli: %.0f×, %s", want, x, verdict(x >= want))
 	}
-	t.add(Row{What: "budgetledger as-of T1, warm (ledgerd's checkpoints, over HTTP)", Size: size, Figure: ms(warm),
+	t.add(Row{What: "budgetledger as-of T1, warm (ledgerd's checkpoints, over HTTP; median of 21)", Size: size, Figure: ms(warm),
 		RSS: memory(warmMem), Target: against(warm, 100), Command: cfg.command("-only peers -peer-size %d", n)})
 	t.add(Row{What: "budgetledger as-of T1, cold (full fold of the log, no checkpoint)", Size: size, Figure: ms(cold),
 		Target: against(cold, 10), Command: cfg.command("-only peers -peer-size %d", n)})

@@ -59,11 +59,9 @@ func BuildLog(ctx context.Context, dir string, g *Generator, n int, progress io.
 // from the whole log at the first start (a replay), restart from them, and
 // answer T1 as of random dates.
 type Serving struct {
-	Replay     Result // first start: every event folded into the checkpoints
-	Restart    time.Duration
-	RestartRSS Result // its PeakRSS and PeakAnon
-	AsOf       Result // Events = queries
-	Compacted  int
+	Replay  Result // first start: every event folded into the checkpoints
+	Restart Result // the second start, from the stored checkpoints
+	AsOf    Result // Events = queries
 }
 
 // Serve runs the three on dir (made by BuildLog, holding n events).
@@ -86,9 +84,9 @@ func Serve(ctx context.Context, ld Ledgerd, dir string, n int, year int, ledgerN
 		return s, err
 	}
 	defer p.Stop()
-	s.Restart = p.Ready
-	s.RestartRSS.PeakRSS, _ = p.PeakRSS()
-	s.RestartRSS.PeakAnon = p.PeakAnon()
+	s.Restart = Result{Elapsed: p.Ready}
+	s.Restart.PeakRSS, _ = p.PeakRSS()
+	s.Restart.PeakAnon = p.PeakAnon()
 
 	rng := rand.New(rand.NewPCG(seed, 7))
 	client := &http.Client{Timeout: time.Minute}

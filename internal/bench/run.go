@@ -249,11 +249,11 @@ func runServing(ctx context.Context, cfg Config, t *table) error {
 		t.add(Row{What: "replay: first start, every event folded into the checkpoints", Size: size, Figure: rate(s.Replay),
 			RSS: memory(s.Replay), Disk: "bbolt " + perEvent(s.Replay.LedgerBytes, n),
 			Target: "≥ 2M events/s: " + verdict(s.Replay.PerSecond() >= 2_000_000), Command: cmd})
-		t.add(Row{What: "restart to serving (checkpoints stored)", Size: size, Figure: ms(s.Restart), RSS: memory(s.RestartRSS),
-			Target: "< 1 s: " + verdict(s.Restart < time.Second), Command: cmd})
+		t.add(Row{What: "restart to serving (checkpoints stored)", Size: size, Figure: ms(s.Restart.Elapsed), RSS: memory(s.Restart),
+			Target: "< 1 s: " + verdict(s.Restart.Elapsed < time.Second), Command: cmd})
 		t.add(Row{What: fmt.Sprintf("as-of: T1 收入支出决算总表 over HTTP, %d random dates", cfg.Queries), Size: size,
 			P50: ms(s.AsOf.P50), P99: ms(s.AsOf.P99), RSS: memory(s.AsOf),
-			Target:  "p99 < 5 ms: " + verdict(s.AsOf.P99 < 5*time.Millisecond) + "; RSS < 512 MiB: " + rssVerdict(s.Replay, s.RestartRSS, s.AsOf),
+			Target:  "p99 < 5 ms: " + verdict(s.AsOf.P99 < 5*time.Millisecond) + "; RSS < 512 MiB: " + rssVerdict(s.Replay, s.Restart, s.AsOf),
 			Command: cmd})
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/budgetledger/budgetledger/events"
@@ -41,8 +42,24 @@ func (t Tool) BalanceArgs(file string, asOf events.Date, query ...string) []stri
 // of asOf, up to and including asOf, with the journal's sign (收入
 // negative).
 func (t Tool) Balance(ctx context.Context, file string, asOf events.Date, query ...string) (events.Amount, error) {
+	r, err := t.RunBalance(ctx, file, asOf, query...)
+	return r.Total, err
+}
+
+// BalanceRun is one run of a tool's balance command: the total it printed,
+// how long the run took and the most memory its process held.
+type BalanceRun struct {
+	Total   events.Amount
+	Elapsed time.Duration
+	MaxRSS  int64 // bytes
+}
+
+// RunBalance is Balance with what the run cost, for comparing the tools
+// with the ledger's own answer.
+func (t Tool) RunBalance(ctx context.Context, file string, asOf events.Date, query ...string) (BalanceRun, error) {
+	var r BalanceRun
 	if t != Hledger && t != Ledger {
-		return 0, fmt.Errorf("balance: unknown tool %q: expected %s or %s", t, Hledger, Ledger)
+		return r, fmt.Errorf("balance: unknown tool %q: expected %s or %s", t, Hledger, Ledger)
 	}
 	cmd := exec.CommandContext(ctx, string(t), t.BalanceArgs(file, asOf, query...)...)
 	// hledger refuses a file with Chinese account names under a non-UTF-8
@@ -50,15 +67,19 @@ func (t Tool) Balance(ctx context.Context, file string, asOf events.Date, query 
 	cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
+	start := time.Now()
 	out, err := cmd.Output()
+	r.Elapsed = time.Since(start)
 	if err != nil {
-		return 0, fmt.Errorf("%s balance %s: %w: %s", t, strings.Join(query, " "), err, strings.TrimSpace(stderr.String()))
+		return r, fmt.Errorf("%s balance %s: %w: %s", t, strings.Join(query, " "), err, strings.TrimSpace(stderr.String()))
 	}
-	a, err := ParseBalance(out)
-	if err != nil {
-		return 0, fmt.Errorf("%s balance %s: %w", t, strings.Join(query, " "), err)
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.MaxRSS = ru.Maxrss << 10 // Linux reports KiB
 	}
-	return a, nil
+	if r.Total, err = ParseBalance(out); err != nil {
+		return r, fmt.Errorf("%s balance %s: %w", t, strings.Join(query, " "), err)
+	}
+	return r, nil
 }
 
 // ParseBalance reads the total from the output of hledger's or ledger's
