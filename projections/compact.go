@@ -1,9 +1,6 @@
 package projections
 
 import (
-	"bytes"
-	"hash/maphash"
-
 	"github.com/budgetledger/budgetledger/events"
 )
 
@@ -28,52 +25,98 @@ const CompactVersion = "compact-1"
 // Bodies whose figures do not add up are kept one by one: registrations,
 // evaluations, closes, and asset changes (a 50万 line depends on each
 // item's price, which a sum of two purchases would lose).
+//
+// # The index
+//
+// A merged entry is found by a key made of where the event is filed
+// (ledger, unit, fiscal year, date) and its body with the sums zeroed, the
+// body's own struct: one Go map per kind of body, so that a key is a plain
+// comparable value, built on the stack, hashed and compared by the map
+// without being encoded or boxed. Because the key is the whole body, a
+// field added to a body type is part of the key without anyone remembering
+// to add it. Strings an events.Decoder interned compare by pointer first.
+//
+// The first fold of a long log is bound by this lookup: its entries are
+// spread over hundreds of days, so each event meets a cold map. An earlier
+// index (the key's binary form, hashed to 64 bits, verified against a copy
+// of every key) cost three cache misses and an encoding per event; the
+// whole first fold of 1M events went from ... (see the commit).
 type Compactor struct {
-	// index finds a merged entry by the hash of its key (the binary form
-	// of the event without identity and sums); keys holds every merged
-	// entry's key back to back, to tell a hash shared by two keys, and
-	// spill the rare key whose hash an earlier key took. With a map of
-	// string keys, hashing and comparing long keys that share their prefix,
-	// each behind its own pointer, was half of Add in a first fold's
-	// profile; the whole fold of 1M events went from 1.75 s to 1.61 s.
-	index   map[uint64]int32
-	spill   map[string]int32
-	keys    []byte
-	seed    maphash.Seed
 	entries []entry
-	key     []byte
+	// sums holds each entry's sums (zero for an entry kept whole), apart
+	// from the entries: merging touches only these 40 bytes, and a first
+	// fold's entries, which it touches once, stay out of the caches.
+	sums []sums
+
+	appropriations index[events.Appropriation]
+	otherIncomes   index[events.OtherIncome]
+	expenditures   index[events.Expenditure]
+	budgets        index[events.Budget]
+	openings       index[events.OpeningBalance]
+	surplusUsed    index[events.NonFiscalSurplusUsed]
+	distributions  index[events.SurplusDistribution]
+	liabilities    index[events.LiabilityChanged]
+	procurements   index[events.ProcurementContracted]
+	adjustments    index[events.OpeningAdjusted]
 }
 
+// filed is where an event is filed: the part of a merge key every kind
+// shares.
+type filed struct {
+	ledger, unit string
+	year         int
+	date         events.Date
+}
+
+// key is a merge key: where the event is filed and its body with the sums
+// (and for an expenditure, its Reception) zeroed.
+type key[B comparable] struct {
+	filed
+	body B
+}
+
+// index finds the merged entry of a key; nil until the first event of its
+// kind.
+type index[B comparable] map[key[B]]int32
+
 // entry is one event of the compaction. A merged entry keeps its body
-// with the sums zeroed and the sums beside it, so that merging an event
-// adds numbers instead of rebuilding (and boxing) a body; Events joins
-// them.
+// with the sums zeroed and the sums beside it, in Compactor.sums, so that
+// merging an event adds numbers instead of rebuilding (and boxing) a body;
+// Events joins them.
 type entry struct {
-	e       events.Event
-	s       sums
-	merged  bool
-	keyFrom uint32 // the entry's key is keys[keyFrom:keyTo]
-	keyTo   uint32
+	e      events.Event
+	merged bool
 }
 
 // NewCompactor returns an empty Compactor.
 func NewCompactor() *Compactor {
-	return &Compactor{index: map[uint64]int32{}, seed: maphash.MakeSeed()}
+	return &Compactor{}
 }
 
-// keyHash is maphash.Bytes; a test makes every key collide.
-var keyHash = maphash.Bytes
-
-// find returns the merged entry whose key is b.
-func (c *Compactor) find(h uint64, b []byte) (int32, bool) {
-	if i, ok := c.index[h]; ok {
-		if en := &c.entries[i]; bytes.Equal(c.keys[en.keyFrom:en.keyTo], b) {
-			return i, true
-		}
-		i, ok := c.spill[string(b)]
-		return i, ok
+// merge adds s to the entry of (e's filing, rest), making the entry if it
+// is the first.
+func merge[B interface {
+	comparable
+	events.Body
+}](c *Compactor, ix *index[B], e *events.Event, rest B, s sums) {
+	k := key[B]{filed{e.Ledger, e.Unit, e.FiscalYear, e.Date}, rest}
+	if i, ok := (*ix)[k]; ok {
+		c.sums[i] = c.sums[i].plus(s)
+		return
 	}
-	return 0, false
+	if *ix == nil {
+		*ix = index[B]{}
+	}
+	(*ix)[k] = int32(len(c.entries))
+	// The entry is made from the key, so it shares no Reception with the
+	// caller's event and keeps no one event's reason. It keeps the first
+	// event's id, so that a fold's error about it (an unplaced code) names
+	// an event that can be looked up.
+	c.entries = append(c.entries, entry{
+		e:      events.Event{ID: e.ID, Ledger: e.Ledger, Unit: e.Unit, FiscalYear: e.FiscalYear, Date: e.Date, Body: rest},
+		merged: true,
+	})
+	c.sums = append(c.sums, s)
 }
 
 // Add folds one event (as recorded in the log) into the compaction.
@@ -83,46 +126,46 @@ func (c *Compactor) Add(e events.Event) {
 			return
 		}
 	}
-	key, add, ok := split(e.Body)
-	if _, asset := key.(events.AssetChanged); !ok || asset {
-		// Kept one by one: a 50万 line depends on each item's own price.
+	// Each case is split's for its kind, without boxing the rest.
+	switch x := e.Body.(type) {
+	case events.Appropriation:
+		rest, s := splitAppropriation(x)
+		merge(c, &c.appropriations, &e, rest, s)
+	case events.OtherIncome:
+		rest, s := splitOtherIncome(x)
+		merge(c, &c.otherIncomes, &e, rest, s)
+	case events.Expenditure:
+		rest, s := splitExpenditure(x)
+		merge(c, &c.expenditures, &e, rest, s)
+	case events.Budget:
+		rest, s := splitBudget(x)
+		merge(c, &c.budgets, &e, rest, s)
+	case events.OpeningBalance:
+		rest, s := splitOpeningBalance(x)
+		merge(c, &c.openings, &e, rest, s)
+	case events.NonFiscalSurplusUsed:
+		rest, s := splitNonFiscalSurplusUsed(x)
+		merge(c, &c.surplusUsed, &e, rest, s)
+	case events.SurplusDistribution:
+		rest, s := splitSurplusDistribution(x)
+		merge(c, &c.distributions, &e, rest, s)
+	case events.LiabilityChanged:
+		rest, s := splitLiabilityChanged(x)
+		merge(c, &c.liabilities, &e, rest, s)
+	case events.ProcurementContracted:
+		rest, s := splitProcurementContracted(x)
+		merge(c, &c.procurements, &e, rest, s)
+	case events.OpeningAdjusted:
+		rest, s := splitOpeningAdjusted(x)
+		rest.Reason = "" // one adjustment's reason is not the sum's
+		merge(c, &c.adjustments, &e, rest, s)
+	default:
+		// Kept one by one: registrations, evaluations and closes have no
+		// sums, and an asset change's 50万 line depends on each item's own
+		// price.
 		c.entries = append(c.entries, entry{e: e})
-		return
+		c.sums = append(c.sums, sums{})
 	}
-	if x, ok := key.(events.OpeningAdjusted); ok {
-		x.Reason = ""
-		key = x
-	}
-	k := events.Event{Ledger: e.Ledger, Unit: e.Unit, FiscalYear: e.FiscalYear, Date: e.Date, Body: key}
-	b, err := k.AppendBinary(c.key[:0])
-	if err != nil {
-		// Only a body the encoder does not know fails; keep it as it came.
-		c.entries = append(c.entries, entry{e: e})
-		return
-	}
-	c.key = b
-	h := keyHash(c.seed, b)
-	if i, ok := c.find(h, b); ok {
-		c.entries[i].s = c.entries[i].s.plus(add)
-		return
-	}
-	i := int32(len(c.entries))
-	if _, taken := c.index[h]; taken {
-		if c.spill == nil {
-			c.spill = map[string]int32{}
-		}
-		c.spill[string(b)] = i
-	} else {
-		c.index[h] = i
-	}
-	from := uint32(len(c.keys))
-	c.keys = append(c.keys, b...)
-	// The entry is made from the key, so it shares no Reception with the
-	// caller's event and keeps no one event's reason. It keeps the first
-	// event's id, so that a fold's error about it (an unplaced code) names
-	// an event that can be looked up.
-	k.ID = e.ID
-	c.entries = append(c.entries, entry{e: k, s: add, merged: true, keyFrom: from, keyTo: uint32(len(c.keys))})
 }
 
 // Len is the number of events the compaction holds.
@@ -135,7 +178,7 @@ func (c *Compactor) Events() []events.Event {
 	for i, en := range c.entries {
 		out[i] = en.e
 		if en.merged {
-			out[i].Body = join(en.e.Body, en.s)
+			out[i].Body = join(en.e.Body, c.sums[i])
 		}
 	}
 	return out
@@ -158,49 +201,107 @@ func (s sums) neg() sums {
 
 // split separates a body into what adds up and the rest (the body with its
 // sums zeroed); ok is false for a body without an amount (registrations,
-// evaluations, closes). It is the one place that knows each body's sums:
-// red entries and the compaction are both made from it.
+// evaluations, closes). It and the split functions below are the one place
+// that knows each body's sums: red entries and the compaction are both
+// made from them.
 func split(b events.Body) (rest events.Body, s sums, ok bool) {
 	switch x := b.(type) {
 	case events.Appropriation:
-		s.amount, x.Amount = x.Amount, 0
-		return x, s, true
+		rest, s = splitAppropriation(x)
 	case events.OtherIncome:
-		s.amount, x.Amount = x.Amount, 0
-		return x, s, true
+		rest, s = splitOtherIncome(x)
 	case events.Expenditure:
-		s.amount, x.Amount = x.Amount, 0
-		if r := x.Reception; r != nil {
-			s.batches, s.visitors, s.foreignVisitors = r.Batches, r.Visitors, r.ForeignVisitors
-			x.Reception = &events.Reception{}
-		}
-		return x, s, true
+		rest, s = splitExpenditure(x)
 	case events.Budget:
-		s.amount, x.Amount = x.Amount, 0
-		return x, s, true
+		rest, s = splitBudget(x)
 	case events.OpeningBalance:
-		s.amount, x.Amount = x.Amount, 0
-		return x, s, true
+		rest, s = splitOpeningBalance(x)
 	case events.NonFiscalSurplusUsed:
-		s.amount, x.Amount = x.Amount, 0
-		return x, s, true
+		rest, s = splitNonFiscalSurplusUsed(x)
 	case events.SurplusDistribution:
-		s.amount, x.Amount = x.Amount, 0
-		return x, s, true
+		rest, s = splitSurplusDistribution(x)
 	case events.AssetChanged:
 		s.amount, s.quantity, x.Amount, x.Quantity = x.Amount, x.Quantity, 0, 0
-		return x, s, true
+		rest = x
 	case events.LiabilityChanged:
-		s.amount, x.Amount = x.Amount, 0
-		return x, s, true
+		rest, s = splitLiabilityChanged(x)
 	case events.ProcurementContracted:
-		s.amount, x.Amount = x.Amount, 0
-		return x, s, true
+		rest, s = splitProcurementContracted(x)
 	case events.OpeningAdjusted:
-		s.amount, x.Amount = x.Amount, 0
-		return x, s, true
+		rest, s = splitOpeningAdjusted(x)
+	default:
+		return b, s, false
 	}
-	return b, s, false
+	return rest, s, true
+}
+
+func splitAppropriation(x events.Appropriation) (events.Appropriation, sums) {
+	s := sums{amount: x.Amount}
+	x.Amount = 0
+	return x, s
+}
+
+func splitOtherIncome(x events.OtherIncome) (events.OtherIncome, sums) {
+	s := sums{amount: x.Amount}
+	x.Amount = 0
+	return x, s
+}
+
+func splitBudget(x events.Budget) (events.Budget, sums) {
+	s := sums{amount: x.Amount}
+	x.Amount = 0
+	return x, s
+}
+
+func splitOpeningBalance(x events.OpeningBalance) (events.OpeningBalance, sums) {
+	s := sums{amount: x.Amount}
+	x.Amount = 0
+	return x, s
+}
+
+func splitNonFiscalSurplusUsed(x events.NonFiscalSurplusUsed) (events.NonFiscalSurplusUsed, sums) {
+	s := sums{amount: x.Amount}
+	x.Amount = 0
+	return x, s
+}
+
+func splitSurplusDistribution(x events.SurplusDistribution) (events.SurplusDistribution, sums) {
+	s := sums{amount: x.Amount}
+	x.Amount = 0
+	return x, s
+}
+
+func splitLiabilityChanged(x events.LiabilityChanged) (events.LiabilityChanged, sums) {
+	s := sums{amount: x.Amount}
+	x.Amount = 0
+	return x, s
+}
+
+func splitProcurementContracted(x events.ProcurementContracted) (events.ProcurementContracted, sums) {
+	s := sums{amount: x.Amount}
+	x.Amount = 0
+	return x, s
+}
+
+func splitOpeningAdjusted(x events.OpeningAdjusted) (events.OpeningAdjusted, sums) {
+	s := sums{amount: x.Amount}
+	x.Amount = 0
+	return x, s
+}
+
+// received stands for "has a Reception" in a split expenditure, so that
+// two expenditures' keys compare equal whatever their Reception's address.
+// join replaces it, so it never reaches a fold.
+var received = &events.Reception{}
+
+func splitExpenditure(x events.Expenditure) (events.Expenditure, sums) {
+	s := sums{amount: x.Amount}
+	x.Amount = 0
+	if r := x.Reception; r != nil {
+		s.batches, s.visitors, s.foreignVisitors = r.Batches, r.Visitors, r.ForeignVisitors
+		x.Reception = received
+	}
+	return x, s
 }
 
 // join puts sums s into rest (a body split returned); a Reception is new,

@@ -102,3 +102,88 @@ func TestCompactDense(t *testing.T) {
 		t.Errorf("compacted sum %d, posted %d", sum, total)
 	}
 }
+
+// TestCompactKeysEveryField: for each body that merges, two events alike
+// but for one field merge if and only if that field is a sum or part of
+// the event's identity. A field that is neither (a new one, say) keeps the
+// events apart, and receptions merge whatever their address.
+func TestCompactKeysEveryField(t *testing.T) {
+	bodies := []events.Body{
+		events.Appropriation{Fund: events.FundGeneralBudget, Functional: "2010301", Amount: 1},
+		events.OtherIncome{IncomeKind: events.IncomeOperations, Functional: "2010301", Amount: 1},
+		events.Expenditure{Functional: "2019999", Economic: "30217", ExpenditureKind: events.ExpenditureProject, Project: "p", Fund: events.FundGeneralBudget, Amount: 1,
+			Reception: &events.Reception{Batches: 1, Visitors: 2, ForeignVisitors: 1}},
+		events.Budget{Stage: events.BudgetInitial, Functional: "2010301", Economic: "30201", ExpenditureKind: events.ExpenditureProject, Project: "p", Fund: events.FundGeneralBudget, Amount: 1},
+		events.OpeningBalance{Fund: events.FundGeneralBudget, Functional: "2010301", Amount: 1},
+		events.NonFiscalSurplusUsed{Amount: 1},
+		events.SurplusDistribution{Amount: 1},
+		events.LiabilityChanged{Amount: 1},
+		events.ProcurementContracted{Category: events.ProcurementGoods, Reserved: events.EnterpriseSME, Supplier: events.EnterpriseMicro, Amount: 1},
+		events.OpeningAdjusted{Fund: events.FundGeneralBudget, Functional: "2010301", Amount: 1, Reason: "r"},
+	}
+	merges := map[string]bool{"Amount": true, "Reason": true} // Reason: OpeningAdjusted's, which no fold reads
+	base := events.Event{ID: "a", Ledger: "l", Unit: "u", FiscalYear: 2020, Date: events.NewDate(2020, 3, 1), Source: "s", Voucher: "v", Memo: "m"}
+	for _, b := range bodies {
+		a := base
+		a.Body = b
+		bt := reflect.TypeOf(b)
+		for i := range bt.NumField() {
+			f := bt.Field(i)
+			// Change the field: a string gets longer, a number or bool
+			// changes, a Reception is a new one with other counts.
+			v := reflect.New(bt).Elem()
+			v.Set(reflect.ValueOf(b))
+			fv := v.Field(i)
+			switch fv.Kind() {
+			case reflect.String:
+				fv.SetString(fv.String() + "x")
+			case reflect.Bool:
+				fv.SetBool(!fv.Bool())
+			case reflect.Int, reflect.Int64:
+				fv.SetInt(fv.Int() + 1)
+			case reflect.Uint8:
+				fv.SetUint(fv.Uint() + 1)
+			case reflect.Pointer:
+				fv.Set(reflect.ValueOf(&events.Reception{Batches: 3, Visitors: 5}))
+			default:
+				t.Fatalf("%T.%s: a field of kind %s the test cannot change", b, f.Name, fv.Kind())
+			}
+			other := base
+			other.ID, other.Voucher, other.Body = "b", "w", v.Interface().(events.Body)
+			c := projections.NewCompactor()
+			c.Add(a)
+			c.Add(other)
+			want := 2
+			if merges[f.Name] || f.Name == "Reception" {
+				want = 1
+			}
+			if c.Len() != want {
+				t.Errorf("%T differing in %s compact to %d events, want %d", b, f.Name, c.Len(), want)
+			}
+		}
+		// Identity and filing: identity merges, filing does not.
+		for _, change := range []struct {
+			name  string
+			apart bool
+			f     func(*events.Event)
+		}{
+			{"ID", false, func(e *events.Event) { e.ID += "x" }},
+			{"Source", false, func(e *events.Event) { e.Source += "x" }},
+			{"Voucher", false, func(e *events.Event) { e.Voucher += "x" }},
+			{"Memo", false, func(e *events.Event) { e.Memo += "x" }},
+			{"Ledger", true, func(e *events.Event) { e.Ledger += "x" }},
+			{"Unit", true, func(e *events.Event) { e.Unit += "x" }},
+			{"FiscalYear", true, func(e *events.Event) { e.FiscalYear++ }},
+			{"Date", true, func(e *events.Event) { e.Date++ }},
+		} {
+			other := a
+			change.f(&other)
+			c := projections.NewCompactor()
+			c.Add(a)
+			c.Add(other)
+			if apart := c.Len() == 2; apart != change.apart {
+				t.Errorf("%T events differing in %s: apart %v, want %v", b, change.name, apart, change.apart)
+			}
+		}
+	}
+}

@@ -123,30 +123,65 @@ type grain struct {
 	end   func(events.Date) events.Date // the date a day's period carries
 	parts map[events.Date]*part
 	dirty []events.Date // periods changed since the last publish
+
+	touched []*part // addChunk's periods, in the order first met
 }
 
 // part is one period's compaction, dirty until published.
 type part struct {
-	c     *projections.Compactor
-	dirty bool
+	date    events.Date
+	c       *projections.Compactor
+	dirty   bool
+	pending []int32 // addChunk's records of this period
 }
 
 func newGrain(end func(events.Date) events.Date) *grain {
 	return &grain{end: end, parts: map[events.Date]*part{}}
 }
 
-func (g *grain) add(e events.Event) {
-	e.Date = g.end(e.Date)
-	p := g.parts[e.Date]
+// part returns the period dated d, marked dirty.
+func (g *grain) part(d events.Date) *part {
+	p := g.parts[d]
 	if p == nil {
-		p = &part{c: projections.NewCompactor()}
-		g.parts[e.Date] = p
+		p = &part{date: d, c: projections.NewCompactor()}
+		g.parts[d] = p
 	}
 	if !p.dirty {
 		p.dirty = true
-		g.dirty = append(g.dirty, e.Date)
+		g.dirty = append(g.dirty, d)
 	}
-	p.c.Add(e)
+	return p
+}
+
+func (g *grain) add(e events.Event) {
+	e.Date = g.end(e.Date)
+	g.part(e.Date).c.Add(e)
+}
+
+// addChunk adds the events of rs as add would one by one, but period by
+// period: each period's compactor takes its events of the chunk in their
+// order, one period after another. A long log's records come in no order of
+// date, so one by one every event meets a period whose index is no longer
+// in the processor's caches; a chunk's worth of one period finds it warm
+// after its first event. A Compactor depends only on the order of its own
+// events, so the result is the same.
+func (g *grain) addChunk(rs []ledger.Record) {
+	g.touched = g.touched[:0]
+	for i := range rs {
+		p := g.part(g.end(rs[i].Event.Date))
+		if len(p.pending) == 0 {
+			g.touched = append(g.touched, p)
+		}
+		p.pending = append(p.pending, int32(i))
+	}
+	for _, p := range g.touched {
+		for _, i := range p.pending {
+			e := rs[i].Event
+			e.Date = p.date
+			p.c.Add(e)
+		}
+		p.pending = p.pending[:0]
+	}
 }
 
 // publish returns prev with the periods changed since replaced by copies
@@ -413,7 +448,7 @@ func (s *Store) current(ctx context.Context, ledgerName string, force bool) (*sn
 	start, reported := time.Now(), time.Now()
 	behind := n - snap.seq
 	progress := func() {
-		if folded%65536 == 0 && time.Since(reported) >= 2*time.Second {
+		if time.Since(reported) >= 2*time.Second {
 			reported = time.Now()
 			rate := float64(folded) / time.Since(start).Seconds()
 			behind = max(behind, uint64(folded)) // records appended meanwhile
@@ -428,10 +463,10 @@ func (s *Store) current(ctx context.Context, ledgerName string, force bool) (*sn
 	// into every grain, so that it copies out only the periods it changed.
 	long := behind > uint64(entries(snap.days))
 	if long {
-		err = s.scanAhead(ctx, ledgerName, snap.seq, func(r ledger.Record) {
-			v.days.add(r.Event)
-			last = r
-			folded++
+		err = s.scanAhead(ctx, ledgerName, snap.seq, func(rs []ledger.Record) {
+			v.days.addChunk(rs)
+			last = rs[len(rs)-1]
+			folded += len(rs)
 			progress()
 		})
 	} else {
@@ -440,8 +475,9 @@ func (s *Store) current(ctx context.Context, ledgerName string, force bool) (*sn
 			v.months.add(r.Event)
 			v.years.add(r.Event)
 			last = r
-			folded++
-			progress()
+			if folded++; folded%65536 == 0 {
+				progress()
+			}
 			return nil
 		})
 	}
@@ -485,20 +521,27 @@ func (v *view) publish(prev *snapshot, seq uint64, at time.Time, head [32]byte, 
 }
 
 // scanAhead is Log.Scan with the reading and decoding on a second
-// goroutine, a chunk of records ahead of fn, which runs on the caller's in
-// sequence order. The goroutine ends before scanAhead returns.
-func (s *Store) scanAhead(ctx context.Context, ledgerName string, after uint64, fn func(ledger.Record)) error {
-	const chunkLen = 1024
-	chunks := make(chan []ledger.Record, 4)
+// goroutine, chunks of records ahead of fn, which runs on the caller's in
+// sequence order, a chunk at a time. The goroutine ends before scanAhead
+// returns.
+func (s *Store) scanAhead(ctx context.Context, ledgerName string, after uint64, fn func([]ledger.Record)) error {
+	// A chunk is long enough for addChunk to find each period's events
+	// many at a time (a year's days take a few dozen each), and recycled,
+	// so that a long fold does not make a chunk of garbage a chunk.
+	const chunkLen, ahead = 16384, 2
+	chunks, free := make(chan []ledger.Record, ahead), make(chan []ledger.Record, ahead+2)
+	for range ahead + 2 {
+		free <- make([]ledger.Record, 0, chunkLen)
+	}
 	var scanErr error
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		defer close(chunks)
-		chunk := make([]ledger.Record, 0, chunkLen)
+		chunk := <-free
 		scanErr = s.log.Scan(ctx, ledgerName, after, func(r ledger.Record) error {
 			if chunk = append(chunk, r); len(chunk) == chunkLen {
 				chunks <- chunk
-				chunk = make([]ledger.Record, 0, chunkLen)
+				chunk = (<-free)[:0]
 			}
 			return nil
 		})
@@ -507,9 +550,8 @@ func (s *Store) scanAhead(ctx context.Context, ledgerName string, after uint64, 
 		}
 	})
 	for chunk := range chunks {
-		for _, r := range chunk {
-			fn(r)
-		}
+		fn(chunk)
+		free <- chunk
 	}
 	wg.Wait()
 	return scanErr
