@@ -61,9 +61,11 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/budgetledger/budgetledger/events"
@@ -86,6 +88,13 @@ type Store struct {
 
 	mu    sync.Mutex
 	views map[string]*view
+
+	// Checkpoints are stored in the background, so that a reader (or the
+	// first start, which waits for its fold) does not wait for encoding
+	// and syncing tens of megabytes; Close waits for them, then stores
+	// every ledger's last state itself.
+	storing sync.WaitGroup
+	closing bool // guarded by mu
 }
 
 // view is one ledger's checkpoint.
@@ -93,6 +102,7 @@ type view struct {
 	mu                  sync.Mutex // serialises bringing it up to date
 	days, months, years *grain     // nil until loaded
 	saved               uint64     // the seq of the checkpoint last stored
+	storing             bool       // a store of it runs in the background
 
 	// state guards snap, which is replaced whole: a reader takes the
 	// pointer and never waits for an update in progress.
@@ -158,17 +168,21 @@ func (g *grain) add(e events.Event) {
 	g.part(e.Date).c.Add(e)
 }
 
-// addChunk adds the events of rs as add would one by one, but period by
-// period: each period's compactor takes its events of the chunk in their
-// order, one period after another. A long log's records come in no order of
-// date, so one by one every event meets a period whose index is no longer
-// in the processor's caches; a chunk's worth of one period finds it warm
-// after its first event. A Compactor depends only on the order of its own
-// events, so the result is the same.
-func (g *grain) addChunk(rs []ledger.Record) {
+// addChunk adds the events of rs whose period falls to worker w of n (see
+// route) as add would one by one, but period by period: each period's
+// compactor takes its events of the chunk in their order, one period after
+// another. A long log's records come in no order of date, so one by one
+// every event meets a period whose index is no longer in the processor's
+// caches; a chunk's worth of one period finds it warmer. A Compactor
+// depends only on the order of its own events, so the result is the same.
+func (g *grain) addChunk(rs []ledger.Record, w, n int) {
 	g.touched = g.touched[:0]
 	for i := range rs {
-		p := g.part(g.end(rs[i].Event.Date))
+		d := g.end(rs[i].Event.Date)
+		if route(d, n) != w {
+			continue
+		}
+		p := g.part(d)
 		if len(p.pending) == 0 {
 			g.touched = append(g.touched, p)
 		}
@@ -181,6 +195,33 @@ func (g *grain) addChunk(rs []ledger.Record) {
 			p.c.Add(e)
 		}
 		p.pending = p.pending[:0]
+	}
+}
+
+// route is the worker of n that folds the period dated d: days of a month
+// alternate between two.
+func route(d events.Date, n int) int { return int(d) % n }
+
+// split hands g's periods out to n grains, one per worker of foldDays, each
+// holding the periods route gives it; join takes them back. Between the
+// two, worker w alone adds to the periods of grain w, old or new.
+func (g *grain) split(n int) []*grain {
+	gs := make([]*grain, n)
+	for w := range gs {
+		gs[w] = newGrain(g.end)
+	}
+	for d, p := range g.parts {
+		gs[route(d, n)].parts[d] = p
+	}
+	return gs
+}
+
+func (g *grain) join(gs []*grain) {
+	for _, w := range gs {
+		for d, p := range w.parts {
+			g.parts[d] = p
+		}
+		g.dirty = append(g.dirty, w.dirty...)
 	}
 }
 
@@ -297,7 +338,9 @@ func (s *Store) Close() error {
 	for k, v := range s.views {
 		views[k] = v
 	}
+	s.closing = true
 	s.mu.Unlock()
+	s.storing.Wait()
 	var errs []error
 	for name, v := range views {
 		snap, err := s.current(context.Background(), name, true)
@@ -307,7 +350,11 @@ func (s *Store) Close() error {
 		}
 		v.mu.Lock()
 		if snap.seq > v.saved {
-			errs = append(errs, s.save(name, v, snap))
+			err := s.save(name, snap)
+			if err == nil {
+				v.saved = snap.seq
+			}
+			errs = append(errs, err)
 		}
 		v.mu.Unlock()
 	}
@@ -457,14 +504,13 @@ func (s *Store) current(ctx context.Context, ledgerName string, force bool) (*sn
 		}
 	}
 	// A long fold (more records than the days hold: the first start, new
-	// rules) compacts the days only, while a second goroutine reads and
-	// decodes the records; the months and years are then made from the
-	// days, which are fewer than the records. A refresh folds each record
+	// rules) compacts the days only, on every core (foldDays); the months
+	// and years are then made from the days, which are fewer than the
+	// records. A refresh folds each record
 	// into every grain, so that it copies out only the periods it changed.
 	long := behind > uint64(entries(snap.days))
 	if long {
-		err = s.scanAhead(ctx, ledgerName, snap.seq, func(rs []ledger.Record) {
-			v.days.addChunk(rs)
+		err = s.foldDays(ctx, ledgerName, snap.seq, v.days, func(rs []ledger.Record) {
 			last = rs[len(rs)-1]
 			folded += len(rs)
 			progress()
@@ -490,14 +536,36 @@ func (s *Store) current(ctx context.Context, ledgerName string, force bool) (*sn
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint of %s: %w", ledgerName, err)
 	}
-	if snap.seq-v.saved >= s.every {
-		if err := s.save(ledgerName, v, snap); err != nil {
-			// The checkpoint in memory is still right; storing it again is
-			// only a matter of time at the next one.
-			s.logger.Warn("store checkpoint", "ledger", ledgerName, "err", err)
-		}
+	if snap.seq-v.saved >= s.every && !v.storing && s.startStoring() {
+		v.storing = true
+		go func() {
+			defer s.storing.Done()
+			err := s.save(ledgerName, snap)
+			v.mu.Lock()
+			defer v.mu.Unlock()
+			v.storing = false
+			if err != nil {
+				// The checkpoint in memory is still right; storing it again
+				// is only a matter of time at the next one.
+				s.logger.Warn("store checkpoint", "ledger", ledgerName, "err", err)
+				return
+			}
+			v.saved = max(v.saved, snap.seq)
+		}()
 	}
 	return snap, nil
+}
+
+// startStoring counts a store about to start in the background, unless
+// the Store is closing.
+func (s *Store) startStoring() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.storing.Add(1)
+	return true
 }
 
 // publish makes the snapshot after prev that reaches record seq; with
@@ -520,40 +588,74 @@ func (v *view) publish(prev *snapshot, seq uint64, at time.Time, head [32]byte, 
 	return snap
 }
 
-// scanAhead is Log.Scan with the reading and decoding on a second
-// goroutine, chunks of records ahead of fn, which runs on the caller's in
-// sequence order, a chunk at a time. The goroutine ends before scanAhead
-// returns.
-func (s *Store) scanAhead(ctx context.Context, ledgerName string, after uint64, fn func([]ledger.Record)) error {
+// foldDays folds the records of ledgerName after seq into days, calling
+// progress (on the caller's goroutine) with each chunk of records as it is
+// handed out.
+//
+// Design: one goroutine reads and decodes the log into chunks of records;
+// the caller's goroutine hands each chunk to every worker, one per core,
+// and each worker folds the records of its own periods (route). Periods
+// are independent compactions, so the workers share nothing but the
+// chunks, which they only read; a chunk goes back to the reader once every
+// worker is done with it. Within a period the records keep their sequence
+// order. Every chunk handed out is folded before foldDays returns, even
+// when the scan stops early, and no goroutine outlives it.
+func (s *Store) foldDays(ctx context.Context, ledgerName string, after uint64, days *grain, progress func([]ledger.Record)) error {
 	// A chunk is long enough for addChunk to find each period's events
-	// many at a time (a year's days take a few dozen each), and recycled,
-	// so that a long fold does not make a chunk of garbage a chunk.
+	// many at a time (a year's days take dozens each), and recycled, so
+	// that a long fold does not make a chunk of garbage a chunk.
 	const chunkLen, ahead = 16384, 2
-	chunks, free := make(chan []ledger.Record, ahead), make(chan []ledger.Record, ahead+2)
-	for range ahead + 2 {
-		free <- make([]ledger.Record, 0, chunkLen)
+	workers := max(1, min(runtime.GOMAXPROCS(0), 8))
+	type chunk struct {
+		rs   []ledger.Record
+		left atomic.Int32 // workers yet to fold it
+	}
+	read, free := make(chan *chunk, ahead), make(chan *chunk, ahead+workers+2)
+	for range cap(free) {
+		free <- &chunk{rs: make([]ledger.Record, 0, chunkLen)}
 	}
 	var scanErr error
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		defer close(chunks)
-		chunk := <-free
+		defer close(read)
+		c := <-free
 		scanErr = s.log.Scan(ctx, ledgerName, after, func(r ledger.Record) error {
-			if chunk = append(chunk, r); len(chunk) == chunkLen {
-				chunks <- chunk
-				chunk = (<-free)[:0]
+			if c.rs = append(c.rs, r); len(c.rs) == chunkLen {
+				read <- c
+				c = <-free
+				c.rs = c.rs[:0]
 			}
 			return nil
 		})
-		if len(chunk) > 0 {
-			chunks <- chunk
+		if len(c.rs) > 0 {
+			read <- c
 		}
 	})
-	for chunk := range chunks {
-		fn(chunk)
-		free <- chunk
+	gs := days.split(workers)
+	todo := make([]chan *chunk, workers)
+	for w := range todo {
+		todo[w] = make(chan *chunk, ahead+1)
+		wg.Go(func() {
+			for c := range todo[w] {
+				gs[w].addChunk(c.rs, w, workers)
+				if c.left.Add(-1) == 0 {
+					free <- c
+				}
+			}
+		})
+	}
+	for c := range read {
+		c.left.Store(int32(workers))
+		progress(c.rs)
+		for _, t := range todo {
+			t <- c
+		}
+	}
+	for _, t := range todo {
+		close(t)
 	}
 	wg.Wait()
+	days.join(gs)
 	return scanErr
 }
 
@@ -601,16 +703,15 @@ func (s *Store) load(ledgerName string, v *view) error {
 	return nil
 }
 
-// save stores the daily compaction, the one grain the others are made
-// from, in date order as it always was.
-func (s *Store) save(ledgerName string, v *view, snap *snapshot) error {
+// save stores the daily compaction of snap, the one grain the others are
+// made from, in date order as it always was.
+func (s *Store) save(ledgerName string, snap *snapshot) error {
 	evs := make([]events.Event, 0, entries(snap.days))
 	for _, p := range snap.days {
 		evs = append(evs, p.evs...)
 	}
 	err := s.log.SaveCheckpoint(ledgerName, ledger.Checkpoint{Version: projections.CompactVersion, Seq: snap.seq, RecordedAt: snap.at, Head: snap.head, Events: evs})
 	if err == nil {
-		v.saved = snap.seq
 		s.logger.Debug("checkpoint stored", "ledger", ledgerName, "seq", snap.seq, "events", len(evs))
 	}
 	return err
