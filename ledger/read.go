@@ -112,8 +112,10 @@ func (l *Log) Scan(ctx context.Context, ledgerName string, after uint64, fn func
 		// One Decoder for the whole scan: the events of a ledger repeat a
 		// few hundred codes and names, which are then allocated once.
 		var d events.Decoder
+		release := newMapRelease(b.Tx())
 		c := b.Bucket(bucketLog).Cursor()
 		for k, v := c.Seek(seqKey(after + 1)); k != nil; k, v = c.Next() {
+			release.saw(v)
 			seq := binary.BigEndian.Uint64(k)
 			if seq%4096 == 0 {
 				if err := ctx.Err(); err != nil {
@@ -279,8 +281,10 @@ func (l *Log) Verify(ctx context.Context, ledgerName string) (Verification, erro
 	err := l.view(ledgerName, func(b *bolt.Bucket) error {
 		var d events.Decoder
 		ids := b.Bucket(bucketIDs)
+		release := newMapRelease(b.Tx())
 		c := b.Bucket(bucketLog).Cursor()
 		for k, val := c.First(); k != nil; k, val = c.Next() {
+			release.saw(val)
 			seq := binary.BigEndian.Uint64(k)
 			if seq%4096 == 0 {
 				if err := ctx.Err(); err != nil {

@@ -604,7 +604,7 @@ func (s *Store) foldDays(ctx context.Context, ledgerName string, after uint64, d
 	// A chunk is long enough for addChunk to find each period's events
 	// many at a time (a year's days take dozens each), and recycled, so
 	// that a long fold does not make a chunk of garbage a chunk.
-	const chunkLen, ahead = 16384, 2
+	const chunkLen, ahead = 65536, 2
 	workers := max(1, min(runtime.GOMAXPROCS(0), 8))
 	type chunk struct {
 		rs   []ledger.Record
