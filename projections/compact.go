@@ -43,6 +43,7 @@ const CompactVersion = "compact-1"
 // whole first fold of 1M events went from ... (see the commit).
 type Compactor struct {
 	entries []entry
+	indexed int // entries[:indexed] are in the index (see Load)
 	// sums holds each entry's sums (zero for an entry kept whole), apart
 	// from the entries: merging touches only these 40 bytes, and a first
 	// fold's entries, which it touches once, stay out of the caches.
@@ -94,77 +95,117 @@ func NewCompactor() *Compactor {
 }
 
 // merge adds s to the entry of (e's filing, rest), making the entry if it
-// is the first.
+// is the first. With at >= 0 it indexes entry at (an event Load kept
+// whole) instead: the entry takes the split form, or, if an earlier entry
+// has its key (Load was given events that are not a compaction), stays
+// whole; a whole entry counts in every fold as the event it is.
 func merge[B interface {
 	comparable
 	events.Body
-}](c *Compactor, ix *index[B], e *events.Event, rest B, s sums) {
+}](c *Compactor, ix *index[B], e *events.Event, rest B, s sums, at int32) {
 	k := key[B]{filed{e.Ledger, e.Unit, e.FiscalYear, e.Date}, rest}
 	if i, ok := (*ix)[k]; ok {
-		c.sums[i] = c.sums[i].plus(s)
+		if at < 0 {
+			c.sums[i] = c.sums[i].plus(s)
+		}
 		return
 	}
 	if *ix == nil {
 		*ix = index[B]{}
 	}
-	(*ix)[k] = int32(len(c.entries))
 	// The entry is made from the key, so it shares no Reception with the
 	// caller's event and keeps no one event's reason. It keeps the first
 	// event's id, so that a fold's error about it (an unplaced code) names
 	// an event that can be looked up.
-	c.entries = append(c.entries, entry{
+	en := entry{
 		e:      events.Event{ID: e.ID, Ledger: e.Ledger, Unit: e.Unit, FiscalYear: e.FiscalYear, Date: e.Date, Body: rest},
 		merged: true,
-	})
+	}
+	if at >= 0 {
+		(*ix)[k] = at
+		c.entries[at], c.sums[at] = en, s
+		return
+	}
+	(*ix)[k] = int32(len(c.entries))
+	c.entries = append(c.entries, en)
 	c.sums = append(c.sums, s)
 }
 
 // Add folds one event (as recorded in the log) into the compaction.
 func (c *Compactor) Add(e events.Event) {
+	c.catchUp()
+	c.add(&e, -1)
+}
+
+// Load appends an event of a compaction made before (one of a stored
+// checkpoint's, as Events returned them) without looking up its key: a
+// restart loads hundreds of thousands, and most of the periods they fill
+// never take another event. The events Load took are indexed when an Add
+// first needs them. Given events that are not a compaction (two with one
+// key), the Compactor stays right but holds more events.
+func (c *Compactor) Load(e events.Event) {
+	c.entries = append(c.entries, entry{e: e})
+	c.sums = append(c.sums, sums{})
+}
+
+// catchUp indexes the entries Load appended.
+func (c *Compactor) catchUp() {
+	for ; c.indexed < len(c.entries); c.indexed++ {
+		if !c.entries[c.indexed].merged {
+			e := c.entries[c.indexed].e
+			c.add(&e, int32(c.indexed))
+		}
+	}
+}
+
+// add is Add, or with at >= 0 the indexing of entry at (see merge).
+func (c *Compactor) add(e *events.Event, at int32) {
 	if r, ok := e.Body.(events.Reversal); ok {
 		if e.Body = negate(r.Body); e.Body == nil {
-			return
+			return // a loaded one stays as it is: folds skip it alike
 		}
 	}
 	// Each case is split's for its kind, without boxing the rest.
 	switch x := e.Body.(type) {
 	case events.Appropriation:
 		rest, s := splitAppropriation(x)
-		merge(c, &c.appropriations, &e, rest, s)
+		merge(c, &c.appropriations, e, rest, s, at)
 	case events.OtherIncome:
 		rest, s := splitOtherIncome(x)
-		merge(c, &c.otherIncomes, &e, rest, s)
+		merge(c, &c.otherIncomes, e, rest, s, at)
 	case events.Expenditure:
 		rest, s := splitExpenditure(x)
-		merge(c, &c.expenditures, &e, rest, s)
+		merge(c, &c.expenditures, e, rest, s, at)
 	case events.Budget:
 		rest, s := splitBudget(x)
-		merge(c, &c.budgets, &e, rest, s)
+		merge(c, &c.budgets, e, rest, s, at)
 	case events.OpeningBalance:
 		rest, s := splitOpeningBalance(x)
-		merge(c, &c.openings, &e, rest, s)
+		merge(c, &c.openings, e, rest, s, at)
 	case events.NonFiscalSurplusUsed:
 		rest, s := splitNonFiscalSurplusUsed(x)
-		merge(c, &c.surplusUsed, &e, rest, s)
+		merge(c, &c.surplusUsed, e, rest, s, at)
 	case events.SurplusDistribution:
 		rest, s := splitSurplusDistribution(x)
-		merge(c, &c.distributions, &e, rest, s)
+		merge(c, &c.distributions, e, rest, s, at)
 	case events.LiabilityChanged:
 		rest, s := splitLiabilityChanged(x)
-		merge(c, &c.liabilities, &e, rest, s)
+		merge(c, &c.liabilities, e, rest, s, at)
 	case events.ProcurementContracted:
 		rest, s := splitProcurementContracted(x)
-		merge(c, &c.procurements, &e, rest, s)
+		merge(c, &c.procurements, e, rest, s, at)
 	case events.OpeningAdjusted:
 		rest, s := splitOpeningAdjusted(x)
 		rest.Reason = "" // one adjustment's reason is not the sum's
-		merge(c, &c.adjustments, &e, rest, s)
+		merge(c, &c.adjustments, e, rest, s, at)
 	default:
 		// Kept one by one: registrations, evaluations and closes have no
 		// sums, and an asset change's 50万 line depends on each item's own
 		// price.
-		c.entries = append(c.entries, entry{e: e})
-		c.sums = append(c.sums, sums{})
+		if at < 0 {
+			c.entries = append(c.entries, entry{e: *e})
+			c.sums = append(c.sums, sums{})
+		}
 	}
 }
 

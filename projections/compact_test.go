@@ -187,3 +187,67 @@ func TestCompactKeysEveryField(t *testing.T) {
 		}
 	}
 }
+
+// TestCompactLoad: a Compactor that loads a compaction made before and
+// then takes more events holds exactly what one that took every event
+// holds; and one that loads events that are no compaction (repeated keys,
+// a reversal) still folds like them.
+func TestCompactLoad(t *testing.T) {
+	evs := sampleEvents(t)
+	half := len(evs) / 2
+	first, rest := slices.Clone(evs[:half]), evs[half:]
+	for _, e := range first {
+		if _, ok := e.Body.(events.Expenditure); ok {
+			r := e
+			r.ID, r.Body = "red-"+e.ID, events.Reversal{EventID: e.ID, Reason: "冲销", Body: e.Body}
+			first = append(first, r)
+			break
+		}
+	}
+	// The rest repeats the first half under other ids: their keys are
+	// the loaded ones.
+	rest = slices.Clone(rest)
+	for _, e := range evs[:half] {
+		e.ID = "again-" + e.ID
+		rest = append(rest, e)
+	}
+	evs = append(slices.Clone(first), rest...)
+
+	all := projections.NewCompactor()
+	before := projections.NewCompactor()
+	for _, e := range first {
+		all.Add(e)
+		before.Add(e)
+	}
+	for _, e := range rest {
+		all.Add(e)
+	}
+	loaded := projections.NewCompactor()
+	for _, e := range before.Events() {
+		loaded.Load(e)
+	}
+	for _, e := range rest {
+		loaded.Add(e)
+	}
+	if got, want := loaded.Events(), all.Events(); !reflect.DeepEqual(got, want) {
+		t.Errorf("loaded then added: %d events, added all: %d (or other sums)", len(got), len(want))
+	}
+
+	raw := projections.NewCompactor()
+	for _, e := range first {
+		raw.Load(e)
+	}
+	for _, e := range rest {
+		raw.Add(e)
+	}
+	for _, year := range []int{2019, 2020} {
+		f := projections.Filter{Ledger: budgetledger.SampleLedgerName, FiscalYear: year}
+		for _, spec := range projections.Specs {
+			want, err1 := spec.Fold(slices.Values(evs), f, events.DefaultCatalog())
+			got, err2 := spec.Fold(slices.Values(raw.Events()), f, events.DefaultCatalog())
+			if (err1 == nil) != (err2 == nil) || !reflect.DeepEqual(got, want) {
+				t.Errorf("%s %d, raw events loaded: %+v (%v), want %+v (%v)", spec.Name, year, got, err2, want, err1)
+			}
+		}
+	}
+}

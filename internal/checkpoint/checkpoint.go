@@ -168,6 +168,12 @@ func (g *grain) add(e events.Event) {
 	g.part(e.Date).c.Add(e)
 }
 
+// load adds an event of a stored compaction of this grain (see
+// projections.Compactor.Load).
+func (g *grain) load(e events.Event) {
+	g.part(g.end(e.Date)).c.Load(e)
+}
+
 // addChunk adds the events of rs whose period falls to worker w of n (see
 // route) as add would one by one, but period by period: each period's
 // compactor takes its events of the chunk in their order, one period after
@@ -682,7 +688,7 @@ func (s *Store) load(ledgerName string, v *view) error {
 		var wg sync.WaitGroup
 		wg.Go(func() {
 			for _, e := range cp.Events {
-				v.days.add(e)
+				v.days.load(e)
 			}
 			days = v.days.publish(nil)
 		})
