@@ -115,7 +115,6 @@ func (l *Log) Scan(ctx context.Context, ledgerName string, after uint64, fn func
 		release := newMapRelease(b.Tx())
 		c := b.Bucket(bucketLog).Cursor()
 		for k, v := c.Seek(seqKey(after + 1)); k != nil; k, v = c.Next() {
-			release.saw(v)
 			seq := binary.BigEndian.Uint64(k)
 			if seq%4096 == 0 {
 				if err := ctx.Err(); err != nil {
@@ -126,6 +125,7 @@ func (l *Log) Scan(ctx context.Context, ledgerName string, after uint64, fn func
 			if err != nil {
 				return fmt.Errorf("scan %s: %w", ledgerName, err)
 			}
+			release.saw(v) // after decoding: the event keeps no reference to v
 			if err := fn(r); err != nil {
 				return err
 			}
@@ -284,7 +284,6 @@ func (l *Log) Verify(ctx context.Context, ledgerName string) (Verification, erro
 		release := newMapRelease(b.Tx())
 		c := b.Bucket(bucketLog).Cursor()
 		for k, val := c.First(); k != nil; k, val = c.Next() {
-			release.saw(val)
 			seq := binary.BigEndian.Uint64(k)
 			if seq%4096 == 0 {
 				if err := ctx.Err(); err != nil {
@@ -316,6 +315,7 @@ func (l *Log) Verify(ctx context.Context, ledgerName string) (Verification, erro
 			}
 			prev, prevTime = r.Hash, at
 			v.Events = seq
+			release.saw(val)
 		}
 		if n := uint64(ids.Stats().KeyN); n != v.Events {
 			return fmt.Errorf("%w: id index holds %d ids for %d events", ErrChainBroken, n, v.Events)

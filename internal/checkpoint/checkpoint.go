@@ -204,8 +204,8 @@ func (g *grain) addChunk(rs []ledger.Record, w, n int) {
 	}
 }
 
-// route is the worker of n that folds the period dated d: days of a month
-// alternate between two.
+// route is the worker of n that folds the period dated d: with two, days
+// of a month alternate.
 func route(d events.Date, n int) int { return int(d) % n }
 
 // split hands g's periods out to n grains, one per worker of foldDays, each
@@ -225,6 +225,7 @@ func (g *grain) split(n int) []*grain {
 func (g *grain) join(gs []*grain) {
 	for _, w := range gs {
 		for d, p := range w.parts {
+			p.pending = nil // a chunk's worth of indexes, per period, kept for good otherwise
 			g.parts[d] = p
 		}
 		g.dirty = append(g.dirty, w.dirty...)
@@ -594,6 +595,11 @@ func (v *view) publish(prev *snapshot, seq uint64, at time.Time, head [32]byte, 
 	return snap
 }
 
+// foldChunk is the number of records in a chunk of foldDays, and
+// foldWorkers its number of workers (0: one per core, at most 8); a test
+// changes them.
+var foldChunk, foldWorkers = 16384, 0
+
 // foldDays folds the records of ledgerName after seq into days, calling
 // progress (on the caller's goroutine) with each chunk of records as it is
 // handed out.
@@ -609,9 +615,13 @@ func (v *view) publish(prev *snapshot, seq uint64, at time.Time, head [32]byte, 
 func (s *Store) foldDays(ctx context.Context, ledgerName string, after uint64, days *grain, progress func([]ledger.Record)) error {
 	// A chunk is long enough for addChunk to find each period's events
 	// many at a time (a year's days take dozens each), and recycled, so
-	// that a long fold does not make a chunk of garbage a chunk.
-	const chunkLen, ahead = 65536, 2
-	workers := max(1, min(runtime.GOMAXPROCS(0), 8))
+	// that a long fold does not make a chunk of garbage a chunk. Chunks of
+	// 64k records folded about 5% faster, for 60 MB more memory.
+	const ahead = 2
+	chunkLen, workers := foldChunk, foldWorkers
+	if workers == 0 {
+		workers = max(1, min(runtime.GOMAXPROCS(0), 8))
+	}
 	type chunk struct {
 		rs   []ledger.Record
 		left atomic.Int32 // workers yet to fold it

@@ -272,3 +272,47 @@ func TestStoreSurvivesBadTimes(t *testing.T) {
 		t.Fatalf("after an unreadable checkpoint: %+v, want %+v", got.Rows, want.Rows)
 	}
 }
+
+// TestFirstFoldInChunks: a first fold of the sample, shuffled, in chunks
+// from one record to more than the log and by one to three workers,
+// serves what the log folds to, and reaches the log's last record.
+func TestFirstFoldInChunks(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 5))
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	l, err := ledger.Open(filepath.Join(t.TempDir(), "ledger.db"), ledger.Options{NoSync: true, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	evs := sample(t)
+	rng.Shuffle(len(evs), func(i, j int) { evs[i], evs[j] = evs[j], evs[i] })
+	name := budgetledger.SampleLedgerName
+	for _, e := range evs {
+		if _, err := l.Append(context.Background(), ledger.Submission{Ledger: name, Event: e}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := l.Len(name)
+	if err != nil || n == 0 {
+		t.Fatalf("log of %d records: %v", n, err)
+	}
+	want := fold(t, l.EventsKnownAt, name)
+	for _, chunk := range []int{1, 7, 100, 100_000} {
+		for _, workers := range []int{1, 2, 3} {
+			restore := checkpoint.SetFold(chunk, workers)
+			s := checkpoint.New(l, checkpoint.Options{Logger: quiet, Every: 1 << 40})
+			if err := s.Open(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if got := fold(t, s.Events, name); !reflect.DeepEqual(got, want) {
+				t.Errorf("chunks of %d, %d workers: %+v, want %+v", chunk, workers, got, want)
+			}
+			if seq, _ := s.Size(name); seq != n {
+				t.Errorf("chunks of %d, %d workers: checkpoint at seq %d of %d", chunk, workers, seq, n)
+			}
+			restore()
+		}
+	}
+}
