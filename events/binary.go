@@ -232,6 +232,110 @@ func (d *Decoder) Decode(data []byte, e *Event) error {
 	return decodeEvent(data, e, d)
 }
 
+// BinaryDate reads the date of an event from its binary form without
+// decoding the rest: a fold that files events by date picks where an event
+// goes before reading it. For data UnmarshalBinary accepts it returns that
+// event's Date; other data may give an error or a date, and is rejected
+// when decoded.
+func BinaryDate(data []byte) (Date, error) {
+	d := decoder{b: data}
+	if v := d.byte(); v != binaryVersion {
+		if d.err != nil {
+			return 0, fmt.Errorf("event date: %w", d.err)
+		}
+		return 0, fmt.Errorf("event date: binary version %d, want %d", v, binaryVersion)
+	}
+	d.bytes() // id
+	d.bytes() // ledger
+	d.bytes() // unit
+	d.varint()
+	date := d.varint()
+	if d.err != nil {
+		return 0, fmt.Errorf("event date: %w", d.err)
+	}
+	return Date(date), nil
+}
+
+// AmountView is an event whose body's amount is its last field
+// (appropriations, other incomes, expenditures and budgets: nearly every
+// event of a ledger), read from its binary form without decoding it. It is
+// what a fold that only adds amounts up needs, at a fraction of the cost
+// of decoding: the slices point into the data read.
+type AmountView struct {
+	// Filing is the event's ledger, unit and fiscal year, as encoded.
+	Filing []byte
+	Date   Date
+	// Head is the body's tag and its fields before the amount, as
+	// encoded. The binary form is canonical, so two events have equal
+	// Filing and Head exactly when their ledger, unit, fiscal year and
+	// bodies are equal but for the amount and the reception counts.
+	Head   []byte
+	Amount Amount
+	// The reception counts of an expenditure that has them (its Head
+	// says so); zero otherwise.
+	Batches, Visitors, ForeignVisitors int
+}
+
+// ViewAmount reads data as UnmarshalBinary would, without allocating. It
+// is false for the binary form of any other body and for data that
+// UnmarshalBinary rejects; when true, UnmarshalBinary accepts data and
+// decodes the same date, amount and counts.
+func ViewAmount(data []byte) (AmountView, bool) {
+	var v AmountView
+	d := decoder{b: data}
+	at := func() int { return len(data) - len(d.b) }
+	if d.byte() != binaryVersion {
+		return v, false
+	}
+	d.bytes() // id
+	filing := at()
+	d.bytes() // ledger
+	d.bytes() // unit
+	d.varint()
+	v.Filing = data[filing:at()]
+	date := d.varint()
+	if date != int64(int32(date)) {
+		return v, false
+	}
+	v.Date = Date(date)
+	d.bytes() // source
+	d.bytes() // voucher
+	d.bytes() // memo
+	head := at()
+	// Each case reads the fields before the amount as body does.
+	tag := d.byte()
+	switch tag {
+	case tagAppropriation, tagOtherIncome:
+		d.byte()
+		d.bytes()
+	case tagExpenditure, tagExpenditureReception:
+		d.bytes()
+		d.bytes()
+		d.byte()
+		d.bytes()
+		d.byte()
+	case tagBudget:
+		d.byte()
+		d.bool()
+		d.bytes()
+		d.bytes()
+		d.byte()
+		d.bytes()
+		d.byte()
+	default:
+		return v, false
+	}
+	v.Head = data[head:at()]
+	v.Amount = Amount(d.varint())
+	if tag == tagExpenditureReception {
+		v.Batches, v.Visitors, v.ForeignVisitors = int(d.varint()), int(d.varint()), int(d.varint())
+	}
+	if d.err != nil || len(d.b) != 0 {
+		return AmountView{}, false
+	}
+	return v, true
+}
+
 // decodeEvent is UnmarshalBinary, interning recurring strings in t when it
 // is not nil.
 func decodeEvent(data []byte, e *Event, t *Decoder) error {

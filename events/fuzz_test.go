@@ -106,8 +106,31 @@ func FuzzUnmarshalBinary(f *testing.F) {
 		sameAsUnmarshalBinary(t, &d, data)
 		sameAsUnmarshalBinary(t, &d, data)
 		var e events.Event
-		if err := e.UnmarshalBinary(data); err != nil {
+		err := e.UnmarshalBinary(data)
+		v, ok := events.ViewAmount(data)
+		if ok {
+			if err != nil {
+				t.Fatalf("ViewAmount reads what UnmarshalBinary rejects (%v): %x", err, data)
+			}
+			var counts [3]int
+			if r := receptionOf(e.Body); r != nil {
+				counts = [3]int{r.Batches, r.Visitors, r.ForeignVisitors}
+			}
+			if v.Date != e.Date || v.Amount != amountField(e.Body) || counts != [3]int{v.Batches, v.Visitors, v.ForeignVisitors} {
+				t.Fatalf("ViewAmount: %+v; UnmarshalBinary: %+v", v, e)
+			}
+		}
+		if err != nil {
 			return
+		}
+		if d, err := events.BinaryDate(data); err != nil || d != e.Date {
+			t.Fatalf("BinaryDate: %v, %v; the decoded event's date is %v", d, err, e.Date)
+		}
+		switch e.Body.(type) {
+		case events.Appropriation, events.OtherIncome, events.Expenditure, events.Budget:
+			if !ok {
+				t.Fatalf("ViewAmount does not read a %T UnmarshalBinary reads: %x", e.Body, data)
+			}
 		}
 		b, err := e.MarshalBinary()
 		if err != nil {
@@ -117,4 +140,26 @@ func FuzzUnmarshalBinary(f *testing.F) {
 			t.Fatalf("not canonical: UnmarshalBinary accepted\n%x\nbut MarshalBinary writes\n%x", data, b)
 		}
 	})
+}
+
+func receptionOf(b events.Body) *events.Reception {
+	if x, ok := b.(events.Expenditure); ok {
+		return x.Reception
+	}
+	return nil
+}
+
+// amountField is the Amount field of the bodies ViewAmount reads.
+func amountField(b events.Body) events.Amount {
+	switch x := b.(type) {
+	case events.Appropriation:
+		return x.Amount
+	case events.OtherIncome:
+		return x.Amount
+	case events.Expenditure:
+		return x.Amount
+	case events.Budget:
+		return x.Amount
+	}
+	return -1
 }

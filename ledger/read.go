@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -131,6 +133,124 @@ func (l *Log) Scan(ctx context.Context, ledgerName string, after uint64, fn func
 			}
 		}
 		return nil
+	})
+}
+
+// RawRecord is a record as stored, for a reader that decodes its event
+// itself, or only the parts it needs (events.ViewAmount). Event is the
+// event's binary form as it lies in the file's memory map, valid only
+// until the function it was given to returns.
+type RawRecord struct {
+	Seq        uint64
+	RecordedAt time.Time
+	Hash       [32]byte
+	Event      []byte
+}
+
+// ScanRawPartitioned is Scan without decoding the events, on n
+// goroutines: each record with Seq > after goes to the worker part gives
+// it (0 to n-1), and worker w calls fn(w, r) for each of its records, on
+// its own goroutine, in sequence order. Workers share nothing but the records they are given, so fn may
+// keep state per worker without locks: it is for folds that split, such as
+// a checkpoint's days by date. part runs on the reading goroutine and sees
+// every record; r.Event, there and in fn, is valid until the call returns.
+//
+// It returns once every fn call has returned. The first error (from fn,
+// part, a record's envelope or ctx) stops the scan and is returned; fn may
+// then have seen any part of the records, each worker a prefix of its own,
+// so a caller folding them should start again.
+func (l *Log) ScanRawPartitioned(ctx context.Context, ledgerName string, after uint64, n int, part func(RawRecord) (int, error), fn func(worker int, r RawRecord) error) error {
+	if n < 1 {
+		return fmt.Errorf("scan %s: %d workers", ledgerName, n)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return l.view(ledgerName, func(b *bolt.Bucket) error {
+		// A record handed to a worker points into the mapped file, valid
+		// while this transaction is open: the workers are done before it
+		// ends.
+		const chunkLen = 4096
+		var (
+			wg      sync.WaitGroup
+			once    sync.Once
+			scanErr error
+			stop    atomic.Bool
+		)
+		fail := func(err error) {
+			once.Do(func() { scanErr = err })
+			stop.Store(true)
+		}
+		todo := make([]chan []RawRecord, n)
+		free := make(chan []RawRecord, 10*n)
+		for w := range todo {
+			todo[w] = make(chan []RawRecord, 8)
+			wg.Go(func() {
+				release := newMapRelease(b.Tx())
+				// A worker that failed goes on taking chunks, so that the
+				// reader never waits for it.
+				for rs := range todo[w] {
+					for _, r := range rs {
+						if stop.Load() {
+							break
+						}
+						if err := fn(w, r); err != nil {
+							fail(err)
+							break
+						}
+						release.saw(r.Event)
+					}
+					select {
+					case free <- rs[:0]:
+					default:
+					}
+				}
+			})
+		}
+		bufs := make([][]RawRecord, n)
+		c := b.Bucket(bucketLog).Cursor()
+		for k, v := c.Seek(seqKey(after + 1)); k != nil && !stop.Load(); k, v = c.Next() {
+			seq := binary.BigEndian.Uint64(k)
+			if seq%4096 == 0 {
+				if err := ctx.Err(); err != nil {
+					fail(err)
+					break
+				}
+			}
+			e, err := decodeEnvelope(seq, v)
+			if err != nil {
+				fail(fmt.Errorf("scan %s: %w", ledgerName, err))
+				break
+			}
+			r := RawRecord{Seq: seq, RecordedAt: e.RecordedAt, Hash: e.Hash, Event: v[recordHeader:len(v):len(v)]}
+			w, err := part(r)
+			if err == nil && (w < 0 || w >= n) {
+				err = fmt.Errorf("record %d goes to worker %d of %d", seq, w, n)
+			}
+			if err != nil {
+				fail(fmt.Errorf("scan %s: %w", ledgerName, err))
+				break
+			}
+			if bufs[w] == nil {
+				select {
+				case bufs[w] = <-free:
+				default:
+					bufs[w] = make([]RawRecord, 0, chunkLen)
+				}
+			}
+			if bufs[w] = append(bufs[w], r); len(bufs[w]) == chunkLen {
+				todo[w] <- bufs[w]
+				bufs[w] = nil
+			}
+		}
+		for w := range todo {
+			if len(bufs[w]) > 0 {
+				todo[w] <- bufs[w]
+			}
+			close(todo[w])
+		}
+		wg.Wait()
+		return scanErr
 	})
 }
 

@@ -1,6 +1,7 @@
 package projections_test
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -249,5 +250,78 @@ func TestCompactLoad(t *testing.T) {
 				t.Errorf("%s %d, raw events loaded: %+v (%v), want %+v (%v)", spec.Name, year, got, err2, want, err1)
 			}
 		}
+	}
+}
+
+// TestCompactBinary: events added in their binary form, in any mix with
+// Add and Load, compact exactly as the same events added with Add: the
+// sample with repeats under other ids (which AddBinary merges without
+// decoding), red entries, receptions and dates moved to a period's end.
+func TestCompactBinary(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 13))
+	base := sampleEvents(t)
+	var evs []events.Event
+	for round := range 3 {
+		for _, e := range base {
+			e.ID = fmt.Sprintf("%s-%d", e.ID, round)
+			if x, ok := e.Body.(events.Expenditure); ok {
+				x.Amount = events.Amount(1 + rng.IntN(1_000_000))
+				if rng.IntN(20) == 0 {
+					x.Economic, x.Reception = "30217", &events.Reception{Batches: 1 + rng.IntN(3), Visitors: rng.IntN(20), ForeignVisitors: rng.IntN(2)}
+				}
+				e.Body = x
+				if rng.IntN(30) == 0 {
+					r := e
+					r.ID, r.Body = "red-"+e.ID, events.Reversal{EventID: e.ID, Reason: "冲销", Body: x}
+					evs = append(evs, e, r)
+					continue
+				}
+			}
+			evs = append(evs, e)
+		}
+	}
+	rng.Shuffle(len(evs), func(i, j int) { evs[i], evs[j] = evs[j], evs[i] })
+	monthEnd := func(d events.Date) events.Date { return events.Date(int(d)/100*100 + 28) }
+
+	for _, mix := range []string{"binary", "mixed", "loaded"} {
+		want, got := projections.NewCompactor(), projections.NewCompactor()
+		var d events.Decoder
+		from := 0
+		if mix == "loaded" {
+			from = len(evs) / 3
+			before := projections.NewCompactor()
+			for _, e := range evs[:from] {
+				e.Date = monthEnd(e.Date)
+				before.Add(e)
+				want.Add(e)
+			}
+			for _, e := range before.Events() {
+				got.Load(e)
+			}
+		}
+		for _, e := range evs[from:] {
+			e.Date = monthEnd(e.Date)
+			want.Add(e)
+			if mix == "mixed" && rng.IntN(2) == 0 {
+				got.Add(e)
+				continue
+			}
+			b, err := e.MarshalBinary()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := got.AddBinary(b, e.Date, &d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w, g := want.Events(), got.Events()
+		if !reflect.DeepEqual(g, w) {
+			t.Errorf("%s: AddBinary compacts %d events to %d, Add to %d (or to other sums)", mix, len(evs), len(g), len(w))
+		}
+	}
+	if err := projections.NewCompactor().AddBinary([]byte{1, 2, 3}, 0, new(events.Decoder)); err == nil {
+		t.Error("AddBinary of bytes that are no event: no error")
 	}
 }

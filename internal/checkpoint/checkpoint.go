@@ -133,16 +133,13 @@ type grain struct {
 	end   func(events.Date) events.Date // the date a day's period carries
 	parts map[events.Date]*part
 	dirty []events.Date // periods changed since the last publish
-
-	touched []*part // addChunk's periods, in the order first met
 }
 
 // part is one period's compaction, dirty until published.
 type part struct {
-	date    events.Date
-	c       *projections.Compactor
-	dirty   bool
-	pending []int32 // addChunk's records of this period
+	date  events.Date
+	c     *projections.Compactor
+	dirty bool
 }
 
 func newGrain(end func(events.Date) events.Date) *grain {
@@ -174,36 +171,6 @@ func (g *grain) load(e events.Event) {
 	g.part(g.end(e.Date)).c.Load(e)
 }
 
-// addChunk adds the events of rs whose period falls to worker w of n (see
-// route) as add would one by one, but period by period: each period's
-// compactor takes its events of the chunk in their order, one period after
-// another. A long log's records come in no order of date, so one by one
-// every event meets a period whose index is no longer in the processor's
-// caches; a chunk's worth of one period finds it warmer. A Compactor
-// depends only on the order of its own events, so the result is the same.
-func (g *grain) addChunk(rs []ledger.Record, w, n int) {
-	g.touched = g.touched[:0]
-	for i := range rs {
-		d := g.end(rs[i].Event.Date)
-		if route(d, n) != w {
-			continue
-		}
-		p := g.part(d)
-		if len(p.pending) == 0 {
-			g.touched = append(g.touched, p)
-		}
-		p.pending = append(p.pending, int32(i))
-	}
-	for _, p := range g.touched {
-		for _, i := range p.pending {
-			e := rs[i].Event
-			e.Date = p.date
-			p.c.Add(e)
-		}
-		p.pending = p.pending[:0]
-	}
-}
-
 // route is the worker of n that folds the period dated d: with two, days
 // of a month alternate.
 func route(d events.Date, n int) int { return int(d) % n }
@@ -225,7 +192,6 @@ func (g *grain) split(n int) []*grain {
 func (g *grain) join(gs []*grain) {
 	for _, w := range gs {
 		for d, p := range w.parts {
-			p.pending = nil // a chunk's worth of indexes, per period, kept for good otherwise
 			g.parts[d] = p
 		}
 		g.dirty = append(g.dirty, w.dirty...)
@@ -501,7 +467,7 @@ func (s *Store) current(ctx context.Context, ledgerName string, force bool) (*sn
 	// progress, as ledgerctl replay does on a terminal.
 	start, reported := time.Now(), time.Now()
 	behind := n - snap.seq
-	progress := func() {
+	progress := func(folded int) {
 		if time.Since(reported) >= 2*time.Second {
 			reported = time.Now()
 			rate := float64(folded) / time.Since(start).Seconds()
@@ -517,11 +483,14 @@ func (s *Store) current(ctx context.Context, ledgerName string, force bool) (*sn
 	// into every grain, so that it copies out only the periods it changed.
 	long := behind > uint64(entries(snap.days))
 	if long {
-		err = s.foldDays(ctx, ledgerName, snap.seq, v.days, func(rs []ledger.Record) {
-			last = rs[len(rs)-1]
-			folded += len(rs)
-			progress()
-		})
+		last, folded, err = s.foldDays(ctx, ledgerName, snap.seq, v.days, progress)
+		if err != nil {
+			// Each worker folded a part of its records, which together are
+			// no prefix of the log: nothing of this fold can be published,
+			// and the next read loads the view again.
+			v.days, v.months, v.years = nil, nil, nil
+			return nil, fmt.Errorf("checkpoint of %s: %w", ledgerName, err)
+		}
 	} else {
 		err = s.log.Scan(ctx, ledgerName, snap.seq, func(r ledger.Record) error {
 			v.days.add(r.Event)
@@ -529,7 +498,7 @@ func (s *Store) current(ctx context.Context, ledgerName string, force bool) (*sn
 			v.years.add(r.Event)
 			last = r
 			if folded++; folded%65536 == 0 {
-				progress()
+				progress(folded)
 			}
 			return nil
 		})
@@ -595,84 +564,76 @@ func (v *view) publish(prev *snapshot, seq uint64, at time.Time, head [32]byte, 
 	return snap
 }
 
-// foldChunk is the number of records in a chunk of foldDays, and
-// foldWorkers its number of workers (0: one per core, at most 8); a test
-// changes them.
-var foldChunk, foldWorkers = 16384, 0
+// foldWorkers is the number of workers of foldDays (0: one per core, at
+// most 8); a test changes it.
+var foldWorkers = 0
 
-// foldDays folds the records of ledgerName after seq into days, calling
-// progress (on the caller's goroutine) with each chunk of records as it is
-// handed out.
+// foldDays folds the records of ledgerName after seq into days and
+// returns the last of them and how many there were, calling progress
+// (from one worker at a time) with the count so far.
 //
-// Design: one goroutine reads and decodes the log into chunks of records;
-// the caller's goroutine hands each chunk to every worker, one per core,
-// and each worker folds the records of its own periods (route). Periods
-// are independent compactions, so the workers share nothing but the
-// chunks, which they only read; a chunk goes back to the reader once every
-// worker is done with it. Within a period the records keep their sequence
-// order. Every chunk handed out is folded before foldDays returns, even
-// when the scan stops early, and no goroutine outlives it.
-func (s *Store) foldDays(ctx context.Context, ledgerName string, after uint64, days *grain, progress func([]ledger.Record)) error {
-	// A chunk is long enough for addChunk to find each period's events
-	// many at a time (a year's days take dozens each), and recycled, so
-	// that a long fold does not make a chunk of garbage a chunk. Chunks of
-	// 64k records folded about 5% faster, for 60 MB more memory.
-	const ahead = 2
-	chunkLen, workers := foldChunk, foldWorkers
+// Design: ledger.ScanRawPartitioned reads the log and hands each record,
+// undecoded, to the worker route gives its day, one per core; each worker
+// adds its records to its own share of the days (split, then join) with
+// Compactor.AddBinary, which decodes only the first event of each key.
+// Periods are independent compactions, so the workers share nothing, and
+// a period takes its records in sequence order. On an error the workers
+// have each folded a part of their records: days must then be dropped, not
+// published.
+func (s *Store) foldDays(ctx context.Context, ledgerName string, after uint64, days *grain, progress func(int)) (last ledger.Record, folded int, err error) {
+	workers := foldWorkers
 	if workers == 0 {
 		workers = max(1, min(runtime.GOMAXPROCS(0), 8))
 	}
-	type chunk struct {
-		rs   []ledger.Record
-		left atomic.Int32 // workers yet to fold it
+	gs := days.split(workers)
+	type worker struct {
+		d    events.Decoder
+		last ledger.Record
+		n    atomic.Int64
+		_    [64]byte // apart from the next worker's counter
 	}
-	read, free := make(chan *chunk, ahead), make(chan *chunk, ahead+workers+2)
-	for range cap(free) {
-		free <- &chunk{rs: make([]ledger.Record, 0, chunkLen)}
-	}
-	var scanErr error
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		defer close(read)
-		c := <-free
-		scanErr = s.log.Scan(ctx, ledgerName, after, func(r ledger.Record) error {
-			if c.rs = append(c.rs, r); len(c.rs) == chunkLen {
-				read <- c
-				c = <-free
-				c.rs = c.rs[:0]
+	ws := make([]worker, workers)
+	err = s.log.ScanRawPartitioned(ctx, ledgerName, after, workers,
+		func(r ledger.RawRecord) (int, error) {
+			date, err := events.BinaryDate(r.Event)
+			if err != nil {
+				return 0, fmt.Errorf("record %d: %w", r.Seq, err)
+			}
+			return route(days.end(date), workers), nil
+		},
+		func(i int, r ledger.RawRecord) error {
+			v, ok := events.ViewAmount(r.Event)
+			date := v.Date
+			if !ok {
+				var err error
+				if date, err = events.BinaryDate(r.Event); err != nil {
+					return fmt.Errorf("record %d: %w", r.Seq, err)
+				}
+			}
+			g, w := gs[i], &ws[i]
+			p := g.part(g.end(date))
+			if err := p.c.AddView(v, ok, r.Event, p.date, &w.d); err != nil {
+				return fmt.Errorf("record %d: %w", r.Seq, err)
+			}
+			w.last = ledger.Record{Seq: r.Seq, RecordedAt: r.RecordedAt, Hash: r.Hash}
+			if n := w.n.Add(1); i == 0 && n%65536 == 0 {
+				sum := 0
+				for j := range ws {
+					sum += int(ws[j].n.Load())
+				}
+				progress(sum)
 			}
 			return nil
 		})
-		if len(c.rs) > 0 {
-			read <- c
-		}
-	})
-	gs := days.split(workers)
-	todo := make([]chan *chunk, workers)
-	for w := range todo {
-		todo[w] = make(chan *chunk, ahead+1)
-		wg.Go(func() {
-			for c := range todo[w] {
-				gs[w].addChunk(c.rs, w, workers)
-				if c.left.Add(-1) == 0 {
-					free <- c
-				}
-			}
-		})
-	}
-	for c := range read {
-		c.left.Store(int32(workers))
-		progress(c.rs)
-		for _, t := range todo {
-			t <- c
-		}
-	}
-	for _, t := range todo {
-		close(t)
-	}
-	wg.Wait()
 	days.join(gs)
-	return scanErr
+	for i := range ws {
+		w := &ws[i]
+		folded += int(w.n.Load())
+		if w.last.Seq > last.Seq {
+			last = w.last
+		}
+	}
+	return last, folded, err
 }
 
 // load starts v from the stored checkpoint, or from nothing. A stored

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -273,10 +274,11 @@ func TestStoreSurvivesBadTimes(t *testing.T) {
 	}
 }
 
-// TestFirstFoldInChunks: a first fold of the sample, shuffled, in chunks
-// from one record to more than the log and by one to three workers,
-// serves what the log folds to, and reaches the log's last record.
-func TestFirstFoldInChunks(t *testing.T) {
+// TestFirstFoldByWorkers: a first fold of the sample, shuffled, by one to
+// five workers serves what the log folds to, and reaches the log's last
+// record; one stopped by its context publishes nothing, and the next read
+// folds the log again.
+func TestFirstFoldByWorkers(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 5))
@@ -299,20 +301,28 @@ func TestFirstFoldInChunks(t *testing.T) {
 		t.Fatalf("log of %d records: %v", n, err)
 	}
 	want := fold(t, l.EventsKnownAt, name)
-	for _, chunk := range []int{1, 7, 100, 100_000} {
-		for _, workers := range []int{1, 2, 3} {
-			restore := checkpoint.SetFold(chunk, workers)
-			s := checkpoint.New(l, checkpoint.Options{Logger: quiet, Every: 1 << 40})
-			if err := s.Open(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			if got := fold(t, s.Events, name); !reflect.DeepEqual(got, want) {
-				t.Errorf("chunks of %d, %d workers: %+v, want %+v", chunk, workers, got, want)
-			}
-			if seq, _ := s.Size(name); seq != n {
-				t.Errorf("chunks of %d, %d workers: checkpoint at seq %d of %d", chunk, workers, seq, n)
-			}
-			restore()
+	for workers := 1; workers <= 5; workers++ {
+		restore := checkpoint.SetFoldWorkers(workers)
+		s := checkpoint.New(l, checkpoint.Options{Logger: quiet, Every: 1 << 40})
+		if err := s.Open(context.Background()); err != nil {
+			t.Fatal(err)
 		}
+		if got := fold(t, s.Events, name); !reflect.DeepEqual(got, want) {
+			t.Errorf("%d workers: %+v, want %+v", workers, got, want)
+		}
+		if seq, compacted := s.Size(name); seq != n || compacted == 0 {
+			t.Errorf("%d workers: checkpoint at seq %d of %d, %d compacted events", workers, seq, n, compacted)
+		}
+		restore()
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	s := checkpoint.New(l, checkpoint.Options{Logger: quiet, Every: 1 << 40})
+	if err := s.Open(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a fold with its context cancelled: %v", err)
+	}
+	if got := fold(t, s.Events, name); !reflect.DeepEqual(got, want) {
+		t.Errorf("after a cancelled fold: %+v, want %+v", got, want)
 	}
 }
