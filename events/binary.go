@@ -522,6 +522,12 @@ func (d *decoder) varint() int64 {
 	if d.err != nil {
 		return 0
 	}
+	// One byte (-64..63) is the common case, and always canonical.
+	if len(d.b) > 0 && d.b[0] < 0x80 {
+		u := d.b[0]
+		d.b = d.b[1:]
+		return int64(u>>1) ^ -int64(u&1)
+	}
 	v, n := binary.Varint(d.b)
 	if n <= 0 {
 		d.fail()
@@ -544,6 +550,17 @@ func varintLen(u uint64) int { return (bits.Len64(u|1) + 6) / 7 }
 func (d *decoder) bytes() []byte {
 	if d.err != nil {
 		return nil
+	}
+	// A length under 128 is one byte, always canonical: nearly every field.
+	if len(d.b) > 0 && d.b[0] < 0x80 {
+		n := int(d.b[0])
+		if n >= len(d.b) {
+			d.fail()
+			return nil
+		}
+		s := d.b[1 : 1+n]
+		d.b = d.b[1+n:]
+		return s
 	}
 	n, k := binary.Uvarint(d.b)
 	if k <= 0 || n > uint64(len(d.b)-k) {
