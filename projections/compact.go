@@ -344,57 +344,56 @@ func split(b events.Body) (rest events.Body, s sums, ok bool) {
 	return rest, s, true
 }
 
+// zeroAmount takes a body's amount out of it, for the bodies whose one
+// sum is their amount.
+func zeroAmount(a *events.Amount) sums {
+	s := sums{amount: *a}
+	*a = 0
+	return s
+}
+
 func splitAppropriation(x events.Appropriation) (events.Appropriation, sums) {
-	s := sums{amount: x.Amount}
-	x.Amount = 0
+	s := zeroAmount(&x.Amount)
 	return x, s
 }
 
 func splitOtherIncome(x events.OtherIncome) (events.OtherIncome, sums) {
-	s := sums{amount: x.Amount}
-	x.Amount = 0
+	s := zeroAmount(&x.Amount)
 	return x, s
 }
 
 func splitBudget(x events.Budget) (events.Budget, sums) {
-	s := sums{amount: x.Amount}
-	x.Amount = 0
+	s := zeroAmount(&x.Amount)
 	return x, s
 }
 
 func splitOpeningBalance(x events.OpeningBalance) (events.OpeningBalance, sums) {
-	s := sums{amount: x.Amount}
-	x.Amount = 0
+	s := zeroAmount(&x.Amount)
 	return x, s
 }
 
 func splitNonFiscalSurplusUsed(x events.NonFiscalSurplusUsed) (events.NonFiscalSurplusUsed, sums) {
-	s := sums{amount: x.Amount}
-	x.Amount = 0
+	s := zeroAmount(&x.Amount)
 	return x, s
 }
 
 func splitSurplusDistribution(x events.SurplusDistribution) (events.SurplusDistribution, sums) {
-	s := sums{amount: x.Amount}
-	x.Amount = 0
+	s := zeroAmount(&x.Amount)
 	return x, s
 }
 
 func splitLiabilityChanged(x events.LiabilityChanged) (events.LiabilityChanged, sums) {
-	s := sums{amount: x.Amount}
-	x.Amount = 0
+	s := zeroAmount(&x.Amount)
 	return x, s
 }
 
 func splitProcurementContracted(x events.ProcurementContracted) (events.ProcurementContracted, sums) {
-	s := sums{amount: x.Amount}
-	x.Amount = 0
+	s := zeroAmount(&x.Amount)
 	return x, s
 }
 
 func splitOpeningAdjusted(x events.OpeningAdjusted) (events.OpeningAdjusted, sums) {
-	s := sums{amount: x.Amount}
-	x.Amount = 0
+	s := zeroAmount(&x.Amount)
 	return x, s
 }
 
