@@ -205,9 +205,17 @@ func (g *grain) publish(prev []period) []period {
 		return prev
 	}
 	slices.Sort(g.dirty)
+	// Copying out the compactions is most of a publish after a long fold
+	// (every day changed): it runs on every core.
+	evs := make([][]events.Event, len(g.dirty))
+	onEach(workers(), func(w, n int) {
+		for j := w; j < len(g.dirty); j += n {
+			evs[j] = g.parts[g.dirty[j]].c.Events()
+		}
+	})
 	out := make([]period, 0, len(prev)+len(g.dirty))
 	i := 0
-	for _, d := range g.dirty {
+	for j, d := range g.dirty {
 		for i < len(prev) && prev[i].date < d {
 			out = append(out, prev[i])
 			i++
@@ -215,24 +223,42 @@ func (g *grain) publish(prev []period) []period {
 		if i < len(prev) && prev[i].date == d {
 			i++
 		}
-		p := g.parts[d]
-		p.dirty = false
-		out = append(out, period{date: d, evs: p.c.Events()})
+		g.parts[d].dirty = false
+		out = append(out, period{date: d, evs: evs[j]})
 	}
 	out = append(out, prev[i:]...)
 	g.dirty = g.dirty[:0]
 	return out
 }
 
-// coarsen compacts the entries of ps into a grain of longer periods.
+// coarsen compacts the entries of ps into a grain of longer periods, on
+// every core: each worker makes the periods route gives it.
 func coarsen(ps []period, end func(events.Date) events.Date) *grain {
-	g := newGrain(end)
-	for _, p := range ps {
-		for _, e := range p.evs {
-			g.add(e)
+	n := workers()
+	gs := make([]*grain, n)
+	onEach(n, func(w, n int) {
+		gs[w] = newGrain(end)
+		for _, p := range ps {
+			if route(end(p.date), n) == w {
+				for _, e := range p.evs {
+					gs[w].add(e)
+				}
+			}
 		}
-	}
+	})
+	g := newGrain(end)
+	g.join(gs)
 	return g
+}
+
+// onEach runs f(w, n) for w of 0..n-1 on n goroutines, and returns when
+// they have.
+func onEach(n int, f func(w, n int)) {
+	var wg sync.WaitGroup
+	for w := range n {
+		wg.Go(func() { f(w, n) })
+	}
+	wg.Wait()
 }
 
 func sameDay(d events.Date) events.Date { return d }
@@ -564,9 +590,16 @@ func (v *view) publish(prev *snapshot, seq uint64, at time.Time, head [32]byte, 
 	return snap
 }
 
-// foldWorkers is the number of workers of foldDays (0: one per core, at
-// most 8); a test changes it.
+// foldWorkers is the number of workers of a long fold and a publish (0:
+// one per core, at most 8); a test changes it.
 var foldWorkers = 0
+
+func workers() int {
+	if foldWorkers != 0 {
+		return foldWorkers
+	}
+	return max(1, min(runtime.GOMAXPROCS(0), 8))
+}
 
 // foldDays folds the records of ledgerName after seq into days and
 // returns the last of them and how many there were, calling progress
@@ -581,14 +614,11 @@ var foldWorkers = 0
 // have each folded a part of their records: days must then be dropped, not
 // published.
 func (s *Store) foldDays(ctx context.Context, ledgerName string, after uint64, days *grain, progress func(int)) (last ledger.Record, folded int, err error) {
-	workers := foldWorkers
-	if workers == 0 {
-		workers = max(1, min(runtime.GOMAXPROCS(0), 8))
-	}
+	workers := workers()
 	gs := days.split(workers)
 	type worker struct {
 		d    events.Decoder
-		last ledger.Record
+		last uint64 // the sequence of its last record
 		n    atomic.Int64
 		_    [64]byte // apart from the next worker's counter
 	}
@@ -615,7 +645,7 @@ func (s *Store) foldDays(ctx context.Context, ledgerName string, after uint64, d
 			if err := p.c.AddView(v, ok, r.Event, p.date, &w.d); err != nil {
 				return fmt.Errorf("record %d: %w", r.Seq, err)
 			}
-			w.last = ledger.Record{Seq: r.Seq, RecordedAt: r.RecordedAt, Hash: r.Hash}
+			w.last = r.Seq
 			if n := w.n.Add(1); i == 0 && n%65536 == 0 {
 				sum := 0
 				for j := range ws {
@@ -626,12 +656,14 @@ func (s *Store) foldDays(ctx context.Context, ledgerName string, after uint64, d
 			return nil
 		})
 	days.join(gs)
+	var lastSeq uint64
 	for i := range ws {
-		w := &ws[i]
-		folded += int(w.n.Load())
-		if w.last.Seq > last.Seq {
-			last = w.last
-		}
+		folded += int(ws[i].n.Load())
+		lastSeq = max(lastSeq, ws[i].last)
+	}
+	if err == nil && lastSeq > 0 {
+		// The snapshot records the last record's time and hash.
+		last, err = s.log.Get(ledgerName, lastSeq)
 	}
 	return last, folded, err
 }
