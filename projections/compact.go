@@ -2,6 +2,7 @@ package projections
 
 import (
 	"encoding/binary"
+	"slices"
 
 	"github.com/budgetledger/budgetledger/events"
 )
@@ -49,8 +50,9 @@ type Compactor struct {
 
 	// encoded finds the entry of an event AddBinary read, by the encoded
 	// form of its filing, date and body without the amount: a memo in
-	// front of the index, filled from it (see AddBinary).
-	encoded map[string]int32
+	// front of the index, filled from it (see AddBinary). What AddBinary
+	// adds stays in the memo's slots, and Events adds it to the entries.
+	encoded memo
 	scratch []byte
 	// sums holds each entry's sums (zero for an entry kept whole), apart
 	// from the entries: merging touches only these 40 bytes, and a first
@@ -184,8 +186,10 @@ func (c *Compactor) AddView(v events.AmountView, ok bool, data []byte, date even
 	k = binary.AppendVarint(k, int64(date))
 	k = append(k, v.Head...)
 	c.scratch = k
-	if i, ok := c.encoded[string(k)]; ok {
-		c.sums[i] = c.sums[i].plus(sums{amount: v.Amount, batches: v.Batches, visitors: v.Visitors, foreignVisitors: v.ForeignVisitors})
+	add := sums{amount: v.Amount, batches: v.Batches, visitors: v.Visitors, foreignVisitors: v.ForeignVisitors}
+	tag := memoTag(k)
+	if m := c.encoded.find(k, tag); m != nil {
+		m.add = m.add.plus(add)
 		return nil
 	}
 	var e events.Event
@@ -195,10 +199,7 @@ func (c *Compactor) AddView(v events.AmountView, ok bool, data []byte, date even
 	e.Date = date
 	c.catchUp()
 	i := c.add(&e, -1)
-	if c.encoded == nil {
-		c.encoded = map[string]int32{}
-	}
-	c.encoded[string(k)] = i
+	c.encoded.insert(k, tag, i)
 	return nil
 }
 
@@ -283,11 +284,20 @@ func (c *Compactor) Len() int { return len(c.entries) }
 // Events returns the compaction as events, safe to fold while c goes on
 // taking events: every merged body is made anew from its sums.
 func (c *Compactor) Events() []events.Event {
+	total := c.sums
+	if c.encoded.n > 0 {
+		total = slices.Clone(c.sums)
+		for _, m := range c.encoded.slots {
+			if m.tag != 0 {
+				total[m.entry] = total[m.entry].plus(m.add)
+			}
+		}
+	}
 	out := make([]events.Event, len(c.entries))
 	for i, en := range c.entries {
 		out[i] = en.e
 		if en.merged {
-			out[i].Body = join(en.e.Body, c.sums[i])
+			out[i].Body = join(en.e.Body, total[i])
 		}
 	}
 	return out

@@ -1,0 +1,84 @@
+package projections
+
+import (
+	"bytes"
+	"hash/maphash"
+)
+
+// memo is AddBinary's map from an encoded key to its entry, with what
+// AddBinary added to that entry kept in the key's own slot.
+//
+// Why not a Go map: on a first fold each lookup meets a cold table, and
+// the cost is the cache lines it reads. A map[string]int32 read the
+// table's control word, the slot, the key's bytes (a separate allocation)
+// and then the entry's sums; here a lookup reads one slot, which carries
+// the sums, and the key in one arena. Slots are open-addressed with linear
+// probing; a slot's tag is the key's hash, so a probe compares bytes only
+// when the hash matches.
+type memo struct {
+	slots []memoSlot // a power of two long, or empty
+	arena []byte     // every key, back to back
+	n     int
+}
+
+type memoSlot struct {
+	tag       uint32 // the key's hash with its low bit set; 0: empty
+	entry     int32
+	off, size uint32 // the key is arena[off:off+size]
+	add       sums   // what AddBinary added to the entry through this key
+}
+
+var memoSeed = maphash.MakeSeed()
+
+// memoTag is a key's tag; a test makes every key collide.
+var memoTag = func(k []byte) uint32 { return uint32(maphash.Bytes(memoSeed, k)) | 1 }
+
+// find returns the slot of k, or nil.
+func (m *memo) find(k []byte, tag uint32) *memoSlot {
+	if len(m.slots) == 0 {
+		return nil
+	}
+	mask := uint32(len(m.slots) - 1)
+	for i := tag & mask; ; i = (i + 1) & mask {
+		s := &m.slots[i]
+		if s.tag == 0 {
+			return nil
+		}
+		if s.tag == tag && bytes.Equal(m.arena[s.off:s.off+s.size], k) {
+			return s
+		}
+	}
+}
+
+// insert adds k, which is not in m, for entry.
+func (m *memo) insert(k []byte, tag uint32, entry int32) *memoSlot {
+	if (m.n+1)*4 > len(m.slots)*3 {
+		m.grow()
+	}
+	off := uint32(len(m.arena))
+	m.arena = append(m.arena, k...)
+	m.n++
+	s := m.place(tag)
+	*s = memoSlot{tag: tag, entry: entry, off: off, size: uint32(len(k))}
+	return s
+}
+
+// place returns the empty slot a key tagged tag goes to.
+func (m *memo) place(tag uint32) *memoSlot {
+	mask := uint32(len(m.slots) - 1)
+	for i := tag & mask; ; i = (i + 1) & mask {
+		if m.slots[i].tag == 0 {
+			return &m.slots[i]
+		}
+	}
+}
+
+func (m *memo) grow() {
+	old := m.slots
+	m.slots = make([]memoSlot, max(16, 2*len(old)))
+	for _, s := range old {
+		if s.tag != 0 {
+			*m.place(s.tag) = s
+		}
+	}
+}
