@@ -22,10 +22,23 @@ type memo struct {
 }
 
 type memoSlot struct {
-	tag       uint32 // the key's hash with its low bit set; 0: empty
-	entry     int32
-	off, size uint32 // the key is arena[off:off+size]
-	add       sums   // what AddBinary added to the entry through this key
+	tag   uint32 // the key's hash with its low bit set; 0: empty
+	entry int32
+	off   uint32 // a key longer than inline is arena[off:off+size]
+	size  uint32
+	add   sums // what AddBinary added to the entry through this key
+	// inline holds a key of up to its length (nearly every key: 32 to 47
+	// bytes on the benchmark's ledger), so that comparing it reads the
+	// slot's next cache line rather than another place.
+	inline [72]byte
+}
+
+// key returns the key of s.
+func (m *memo) key(s *memoSlot) []byte {
+	if int(s.size) <= len(s.inline) {
+		return s.inline[:s.size]
+	}
+	return m.arena[s.off : s.off+s.size]
 }
 
 var memoSeed = maphash.MakeSeed()
@@ -44,7 +57,7 @@ func (m *memo) find(k []byte, tag uint32) *memoSlot {
 		if s.tag == 0 {
 			return nil
 		}
-		if s.tag == tag && bytes.Equal(m.arena[s.off:s.off+s.size], k) {
+		if s.tag == tag && bytes.Equal(m.key(s), k) {
 			return s
 		}
 	}
@@ -55,11 +68,15 @@ func (m *memo) insert(k []byte, tag uint32, entry int32) *memoSlot {
 	if (m.n+1)*4 > len(m.slots)*3 {
 		m.grow()
 	}
-	off := uint32(len(m.arena))
-	m.arena = append(m.arena, k...)
 	m.n++
 	s := m.place(tag)
-	*s = memoSlot{tag: tag, entry: entry, off: off, size: uint32(len(k))}
+	*s = memoSlot{tag: tag, entry: entry, size: uint32(len(k))}
+	if len(k) <= len(s.inline) {
+		copy(s.inline[:], k)
+	} else {
+		s.off = uint32(len(m.arena))
+		m.arena = append(m.arena, k...)
+	}
 	return s
 }
 
