@@ -203,6 +203,18 @@ func (c *Compactor) AddView(v events.AmountView, ok bool, data []byte, date even
 	return nil
 }
 
+// SettleBinary adds into the entries what AddBinary keeps in its memo,
+// and frees the memo: a long log's memo is tens of megabytes that only
+// its first fold uses. A later AddBinary starts a new one.
+func (c *Compactor) SettleBinary() {
+	for _, m := range c.encoded.slots {
+		if m.tag != 0 {
+			c.sums[m.entry] = c.sums[m.entry].plus(m.add)
+		}
+	}
+	c.encoded = memo{}
+}
+
 // Load appends an event of a compaction made before (one of a stored
 // checkpoint's, as Events returned them) without looking up its key: a
 // restart loads hundreds of thousands, and most of the periods they fill

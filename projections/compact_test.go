@@ -254,9 +254,10 @@ func TestCompactLoad(t *testing.T) {
 }
 
 // TestCompactBinary: events added in their binary form, in any mix with
-// Add and Load, compact exactly as the same events added with Add: the
-// sample with repeats under other ids (which AddBinary merges without
-// decoding), red entries, receptions and dates moved to a period's end.
+// Add, Load and SettleBinary, compact exactly as the same events added
+// with Add: the sample with repeats under other ids (which AddBinary
+// merges without decoding), red entries, receptions and dates moved to a
+// period's end.
 func TestCompactBinary(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
@@ -285,7 +286,7 @@ func TestCompactBinary(t *testing.T) {
 	rng.Shuffle(len(evs), func(i, j int) { evs[i], evs[j] = evs[j], evs[i] })
 	monthEnd := func(d events.Date) events.Date { return events.Date(int(d)/100*100 + 28) }
 
-	for _, mix := range []string{"binary", "mixed", "loaded"} {
+	for _, mix := range []string{"binary", "mixed", "loaded", "settled"} {
 		want, got := projections.NewCompactor(), projections.NewCompactor()
 		var d events.Decoder
 		from := 0
@@ -301,7 +302,10 @@ func TestCompactBinary(t *testing.T) {
 				got.Load(e)
 			}
 		}
-		for _, e := range evs[from:] {
+		for j, e := range evs[from:] {
+			if mix == "settled" && j%500 == 499 {
+				got.SettleBinary() // what the memo holds goes to the entries; AddBinary starts again
+			}
 			e.Date = monthEnd(e.Date)
 			want.Add(e)
 			if mix == "mixed" && rng.IntN(2) == 0 {
@@ -315,6 +319,9 @@ func TestCompactBinary(t *testing.T) {
 			if err := got.AddBinary(b, e.Date, &d); err != nil {
 				t.Fatal(err)
 			}
+		}
+		if mix == "settled" {
+			got.SettleBinary()
 		}
 		w, g := want.Events(), got.Events()
 		if !reflect.DeepEqual(g, w) {

@@ -92,7 +92,9 @@ func (m *memo) place(tag uint32) *memoSlot {
 
 func (m *memo) grow() {
 	old := m.slots
-	m.slots = make([]memoSlot, max(16, 2*len(old)))
+	// A day of a busy ledger holds hundreds of keys: start at 128 slots
+	// rather than copy a small table up to that size.
+	m.slots = make([]memoSlot, max(128, 2*len(old)))
 	for _, s := range old {
 		if s.tag != 0 {
 			*m.place(s.tag) = s

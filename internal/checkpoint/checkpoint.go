@@ -655,6 +655,11 @@ func (s *Store) foldDays(ctx context.Context, ledgerName string, after uint64, d
 			}
 			return nil
 		})
+	onEach(workers, func(w, _ int) {
+		for _, p := range gs[w].parts {
+			p.c.SettleBinary()
+		}
+	})
 	days.join(gs)
 	var lastSeq uint64
 	for i := range ws {
