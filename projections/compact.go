@@ -2,6 +2,7 @@ package projections
 
 import (
 	"encoding/binary"
+	"fmt"
 	"slices"
 
 	"github.com/budgetledger/budgetledger/events"
@@ -54,6 +55,14 @@ type Compactor struct {
 	// adds stays in the memo's slots, and Events adds it to the entries.
 	encoded memo
 	scratch []byte
+	// deferred lists the entries AddView made for the first event of a
+	// memo key while no index of those kinds had been used (indexUsed
+	// false): the memo alone finds them, so they go into the index only
+	// when something else must find them (indexDeferred). A first fold
+	// leaves most of its days' entries out of the index for good, which
+	// spares it a map insert (and the map's memory) per key.
+	deferred  []int32
+	indexUsed bool
 	// sums holds each entry's sums (zero for an entry kept whole), apart
 	// from the entries: merging touches only these 40 bytes, and a first
 	// fold's entries, which it touches once, stay out of the caches.
@@ -197,10 +206,56 @@ func (c *Compactor) AddView(v events.AmountView, ok bool, data []byte, date even
 		return err // cannot be: ViewAmount read it
 	}
 	e.Date = date
-	c.catchUp()
-	i := c.add(&e, -1)
+	var i int32
+	if c.indexUsed {
+		c.catchUp()
+		i = c.add(&e, -1)
+	} else {
+		// Only the memo has ever found an entry of these kinds, so no
+		// entry has this key (the memo's key and the index's are equal
+		// exactly when the events' are): a new one is made without
+		// looking.
+		rest, s, _ := split(e.Body)
+		i = int32(len(c.entries))
+		c.entries = append(c.entries, entry{
+			e:      events.Event{ID: e.ID, Ledger: e.Ledger, Unit: e.Unit, FiscalYear: e.FiscalYear, Date: e.Date, Body: rest},
+			merged: true,
+		})
+		c.sums = append(c.sums, s)
+		c.deferred = append(c.deferred, i)
+	}
 	c.encoded.insert(k, tag, i)
 	return nil
+}
+
+// indexDeferred puts the entries AddView deferred into the index, before
+// the index is first used for the kinds AddView reads, and marks it used.
+func (c *Compactor) indexDeferred() {
+	c.indexUsed = true
+	for _, i := range c.deferred {
+		e := &c.entries[i].e
+		f := filed{e.Ledger, e.Unit, e.FiscalYear, e.Date}
+		switch x := e.Body.(type) {
+		case events.Appropriation:
+			put(&c.appropriations, f, x, i)
+		case events.OtherIncome:
+			put(&c.otherIncomes, f, x, i)
+		case events.Expenditure:
+			put(&c.expenditures, f, x, i)
+		case events.Budget:
+			put(&c.budgets, f, x, i)
+		default:
+			panic(fmt.Sprintf("projections: AddView deferred a %T", x))
+		}
+	}
+	c.deferred = nil
+}
+
+func put[B comparable](ix *index[B], f filed, b B, i int32) {
+	if *ix == nil {
+		*ix = index[B]{}
+	}
+	(*ix)[key[B]{f, b}] = i
 }
 
 // SettleBinary adds into the entries what AddBinary keeps in its memo,
@@ -213,6 +268,9 @@ func (c *Compactor) SettleBinary() {
 		}
 	}
 	c.encoded = memo{}
+	// The deferred entries are in no memo now: the next event of their
+	// keys must find them in the index.
+	c.indexUsed = true
 }
 
 // Load appends an event of a compaction made before (one of a stored
@@ -222,6 +280,7 @@ func (c *Compactor) SettleBinary() {
 // first needs them. Given events that are not a compaction (two with one
 // key), the Compactor stays right but holds more events.
 func (c *Compactor) Load(e events.Event) {
+	c.indexUsed = true // the memo knows nothing of e
 	c.entries = append(c.entries, entry{e: e})
 	c.sums = append(c.sums, sums{})
 }
@@ -242,6 +301,12 @@ func (c *Compactor) add(e *events.Event, at int32) int32 {
 	if r, ok := e.Body.(events.Reversal); ok {
 		if e.Body = negate(r.Body); e.Body == nil {
 			return -1 // a loaded one stays as it is: folds skip it alike
+		}
+	}
+	switch e.Body.(type) {
+	case events.Appropriation, events.OtherIncome, events.Expenditure, events.Budget:
+		if !c.indexUsed || len(c.deferred) > 0 {
+			c.indexDeferred()
 		}
 	}
 	// Each case is split's for its kind, without boxing the rest.
