@@ -262,10 +262,8 @@ func put[B comparable](ix *index[B], f filed, b B, i int32) {
 // and frees the memo: a long log's memo is tens of megabytes that only
 // its first fold uses. A later AddBinary starts a new one.
 func (c *Compactor) SettleBinary() {
-	for _, m := range c.encoded.slots {
-		if m.tag != 0 {
-			c.sums[m.entry] = c.sums[m.entry].plus(m.add)
-		}
+	for m := range c.encoded.all {
+		c.sums[m.entry] = c.sums[m.entry].plus(m.add)
 	}
 	c.encoded = memo{}
 	// The deferred entries are in no memo now: the next event of their
@@ -364,10 +362,8 @@ func (c *Compactor) Events() []events.Event {
 	total := c.sums
 	if c.encoded.n > 0 {
 		total = slices.Clone(c.sums)
-		for _, m := range c.encoded.slots {
-			if m.tag != 0 {
-				total[m.entry] = total[m.entry].plus(m.add)
-			}
+		for m := range c.encoded.all {
+			total[m.entry] = total[m.entry].plus(m.add)
 		}
 	}
 	out := make([]events.Event, len(c.entries))

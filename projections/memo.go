@@ -12,17 +12,20 @@ import (
 // the cost is the cache lines it reads. A map[string]int32 read the
 // table's control word, the slot, the key's bytes (a separate allocation)
 // and then the entry's sums; here a lookup reads one slot, which carries
-// the sums, and the key in one arena. Slots are open-addressed with linear
-// probing; a slot's tag is the key's hash, so a probe compares bytes only
-// when the hash matches.
+// the sums and (nearly always) the key. Slots are open-addressed with
+// linear probing; a slot's tag is the key's hash, so a probe compares
+// bytes only when the hash matches. The tags are apart from the slots, so
+// that probing reads 4 bytes a slot rather than 128: a first fold has a
+// memo for every day of the year at once, and their tags stay in the
+// cache where their slots cannot.
 type memo struct {
-	slots []memoSlot // a power of two long, or empty
-	arena []byte     // every key, back to back
+	tags  []uint32   // slot i's key's hash with its low bit set; 0: empty
+	slots []memoSlot // as long as tags: a power of two, or empty
+	arena []byte     // the keys too long for a slot, back to back
 	n     int
 }
 
 type memoSlot struct {
-	tag   uint32 // the key's hash with its low bit set; 0: empty
 	entry int32
 	off   uint32 // a key longer than inline is arena[off:off+size]
 	size  uint32
@@ -48,17 +51,27 @@ var memoTag = func(k []byte) uint32 { return uint32(maphash.Bytes(memoSeed, k)) 
 
 // find returns the slot of k, or nil.
 func (m *memo) find(k []byte, tag uint32) *memoSlot {
-	if len(m.slots) == 0 {
+	if len(m.tags) == 0 {
 		return nil
 	}
-	mask := uint32(len(m.slots) - 1)
+	mask := uint32(len(m.tags) - 1)
 	for i := tag & mask; ; i = (i + 1) & mask {
-		s := &m.slots[i]
-		if s.tag == 0 {
+		switch m.tags[i] {
+		case 0:
 			return nil
+		case tag:
+			if s := &m.slots[i]; bytes.Equal(m.key(s), k) {
+				return s
+			}
 		}
-		if s.tag == tag && bytes.Equal(m.key(s), k) {
-			return s
+	}
+}
+
+// all yields every slot in use.
+func (m *memo) all(yield func(*memoSlot) bool) {
+	for i, t := range m.tags {
+		if t != 0 && !yield(&m.slots[i]) {
+			return
 		}
 	}
 }
@@ -69,8 +82,10 @@ func (m *memo) insert(k []byte, tag uint32, entry int32) *memoSlot {
 		m.grow()
 	}
 	m.n++
-	s := m.place(tag)
-	*s = memoSlot{tag: tag, entry: entry, size: uint32(len(k))}
+	i := m.place(tag)
+	m.tags[i] = tag
+	s := &m.slots[i]
+	*s = memoSlot{entry: entry, size: uint32(len(k))}
 	if len(k) <= len(s.inline) {
 		copy(s.inline[:], k)
 	} else {
@@ -81,23 +96,25 @@ func (m *memo) insert(k []byte, tag uint32, entry int32) *memoSlot {
 }
 
 // place returns the empty slot a key tagged tag goes to.
-func (m *memo) place(tag uint32) *memoSlot {
-	mask := uint32(len(m.slots) - 1)
+func (m *memo) place(tag uint32) uint32 {
+	mask := uint32(len(m.tags) - 1)
 	for i := tag & mask; ; i = (i + 1) & mask {
-		if m.slots[i].tag == 0 {
-			return &m.slots[i]
+		if m.tags[i] == 0 {
+			return i
 		}
 	}
 }
 
 func (m *memo) grow() {
-	old := m.slots
+	tags, slots := m.tags, m.slots
 	// A day of a busy ledger holds hundreds of keys: start at 128 slots
 	// rather than copy a small table up to that size.
-	m.slots = make([]memoSlot, max(128, 2*len(old)))
-	for _, s := range old {
-		if s.tag != 0 {
-			*m.place(s.tag) = s
+	n := max(128, 2*len(tags))
+	m.tags, m.slots = make([]uint32, n), make([]memoSlot, n)
+	for j, t := range tags {
+		if t != 0 {
+			i := m.place(t)
+			m.tags[i], m.slots[i] = t, slots[j]
 		}
 	}
 }
