@@ -203,8 +203,16 @@ func initFormat(db *bolt.DB, readOnly bool) error {
 		}
 		return nil
 	}
-	if readOnly {
-		return db.View(check)
+	// A log that has its format already is only read: a start commits
+	// nothing, so it waits for no fsync (of a file just restored, say, with
+	// all of it still to be written back).
+	var formatted bool
+	err := db.View(func(tx *bolt.Tx) error {
+		formatted = tx.Bucket(bucketMeta) != nil && tx.Bucket(bucketLedgers) != nil
+		return check(tx)
+	})
+	if err != nil || readOnly || formatted {
+		return err
 	}
 	return db.Update(func(tx *bolt.Tx) error {
 		if err := check(tx); err != nil {
