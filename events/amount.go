@@ -19,6 +19,48 @@ const MaxAmount Amount = 100_000_000_000_000 - 1
 // ParseAmount parses a decimal number of 元 with at most two decimal places,
 // positive and at most MaxAmount. The error is a *ValidationError naming field.
 func ParseAmount(field, s string) (Amount, error) {
+	if a, ok := parseFen(s); ok {
+		return a, nil
+	}
+	return parseAmountDecimal(field, s)
+}
+
+// parseFen reads the usual amount, 1 to 12 digits of 元 and up to two of
+// 角 and 分 ("1234.5", "88.08"), straight into 分: it is exact, cannot
+// overflow (12 digits stay within MaxAmount) and accepts only what
+// parseAmountDecimal accepts with the same value, which a test checks. Any
+// other string, and zero, is false and left to parseAmountDecimal, for
+// its answer or its error. Publishers send an amount with every event, and
+// the decimal parse was a tenth of a request's cost in ledgerd.
+func parseFen(s string) (Amount, bool) {
+	intPart, frac, hasDot := strings.Cut(s, ".")
+	if len(intPart) == 0 || len(intPart) > 12 || (hasDot && (len(frac) == 0 || len(frac) > 2)) {
+		return 0, false
+	}
+	var fen int64
+	for i := 0; i < len(intPart); i++ {
+		c := intPart[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		fen = fen*10 + int64(c-'0')
+	}
+	for i := range 2 {
+		fen *= 10
+		if i < len(frac) {
+			c := frac[i]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			fen += int64(c - '0')
+		}
+	}
+	return Amount(fen), fen > 0
+}
+
+// parseAmountDecimal is ParseAmount for any string, through
+// shopspring/decimal: the rules and their errors.
+func parseAmountDecimal(field, s string) (Amount, error) {
 	if s == "" {
 		return 0, invalid(CodeMissingField, field, "", "an amount in 元 such as 1234.56")
 	}
