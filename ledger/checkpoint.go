@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -48,11 +47,6 @@ func (l *Log) SaveCheckpoint(ledgerName string, cp Checkpoint) error {
 		var err error
 		if enc, err = cp.Events[i].AppendBinary(enc[:0]); err != nil {
 			return fmt.Errorf("save checkpoint of %s: %w", ledgerName, err)
-		}
-		if i == 0 {
-			// Compacted events are alike in size: room for all of them at
-			// once, rather than copying megabytes as the value doubles.
-			b = slices.Grow(b, len(cp.Events)*(len(enc)+len(enc)/4+2))
 		}
 		b = binary.AppendUvarint(b, uint64(len(enc)))
 		b = append(b, enc...)
