@@ -129,27 +129,33 @@ func merge[B interface {
 		}
 		return i
 	}
-	if *ix == nil {
-		*ix = index[B]{}
+	if at >= 0 {
+		put(ix, k.filed, rest, at)
+		c.entries[at], c.sums[at] = mergedEntry(e, rest), s
+		return at
 	}
-	// The entry is made from the key, so it shares no Reception with the
-	// caller's event and keeps no one event's reason. It keeps the first
-	// event's id, so that a fold's error about it (an unplaced code) names
-	// an event that can be looked up.
-	en := entry{
+	i := c.appendMerged(e, rest, s)
+	put(ix, k.filed, rest, i)
+	return i
+}
+
+// mergedEntry is the entry of a key whose first event is e, rest its body
+// with the sums zeroed. It is made from the key, so it shares no Reception
+// with the caller's event and keeps no one event's reason. It keeps the
+// first event's id, so that a fold's error about it (an unplaced code)
+// names an event that can be looked up.
+func mergedEntry(e *events.Event, rest events.Body) entry {
+	return entry{
 		e:      events.Event{ID: e.ID, Ledger: e.Ledger, Unit: e.Unit, FiscalYear: e.FiscalYear, Date: e.Date, Body: rest},
 		merged: true,
 	}
-	if at >= 0 {
-		(*ix)[k] = at
-		c.entries[at], c.sums[at] = en, s
-		return at
-	}
-	i := int32(len(c.entries))
-	(*ix)[k] = i
-	c.entries = append(c.entries, en)
+}
+
+// appendMerged appends a new merged entry and returns its number.
+func (c *Compactor) appendMerged(e *events.Event, rest events.Body, s sums) int32 {
+	c.entries = append(c.entries, mergedEntry(e, rest))
 	c.sums = append(c.sums, s)
-	return i
+	return int32(len(c.entries) - 1)
 }
 
 // Add folds one event (as recorded in the log) into the compaction.
@@ -216,12 +222,7 @@ func (c *Compactor) AddView(v events.AmountView, ok bool, data []byte, date even
 		// exactly when the events' are): a new one is made without
 		// looking.
 		rest, s, _ := split(e.Body)
-		i = int32(len(c.entries))
-		c.entries = append(c.entries, entry{
-			e:      events.Event{ID: e.ID, Ledger: e.Ledger, Unit: e.Unit, FiscalYear: e.FiscalYear, Date: e.Date, Body: rest},
-			merged: true,
-		})
-		c.sums = append(c.sums, s)
+		i = c.appendMerged(&e, rest, s)
 		c.deferred = append(c.deferred, i)
 	}
 	c.encoded.insert(k, tag, i)

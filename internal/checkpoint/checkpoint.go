@@ -538,9 +538,10 @@ func (s *Store) current(ctx context.Context, ledgerName string, force bool) (*sn
 		if long {
 			// What an operator waits for at a first start; the two parts
 			// tell which one to look at when it is slow.
+			took := time.Since(start)
 			s.logger.Info("log folded into its checkpoint", "ledger", ledgerName, "events", folded,
-				"fold", foldedIn.Round(time.Millisecond), "publish", (time.Since(start) - foldedIn).Round(time.Millisecond),
-				"events_per_s", int(float64(folded)/time.Since(start).Seconds()))
+				"fold", foldedIn.Round(time.Millisecond), "publish", (took - foldedIn).Round(time.Millisecond),
+				"events_per_s", int(float64(folded)/took.Seconds()))
 		}
 	}
 	if err != nil {
