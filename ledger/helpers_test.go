@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -202,3 +203,7 @@ func (c *stepClock) Set(t time.Time) {
 var epoch = time.Date(2020, time.March, 1, 9, 0, 0, 0, time.UTC)
 
 func id(prefix string, i int) string { return fmt.Sprintf("%s-%06d", prefix, i) }
+
+// quietLogger drops the log's messages, for tests that cause the errors
+// it reports.
+func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

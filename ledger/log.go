@@ -2,15 +2,15 @@ package ledger
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/json"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"iter"
 	"log/slog"
-	"slices"
-	"strconv"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,14 +21,11 @@ import (
 	"github.com/budgetledger/budgetledger/events"
 )
 
-// formatVersion is the on-disk format described in doc.go.
-const formatVersion = "1"
+// formatVersion is the on-disk format described in doc.go. Open reads
+// format 1 too and, when it may write, upgrades it to 2 (see upgrade).
+const formatVersion = "2"
 
 const recordVersion = 1
-
-// maxRawKept bounds the payload kept with a rejection: enough to diagnose
-// any real event, small enough that a flood of garbage cannot fill the disk.
-const maxRawKept = 64 << 10
 
 // UnroutedLedger holds rejections whose ledger name could not be used.
 const UnroutedLedger = "_unrouted"
@@ -42,7 +39,15 @@ var (
 	bucketRejIDs   = []byte("rejids")
 	bucketReversed = []byte("reversed")
 	bucketClosed   = []byte("closed")
+	bucketQuota    = []byte("quota")
 	keyFormat      = []byte("format")
+	keyID          = []byte("id")
+)
+
+// Defaults of the rejection quota (Options).
+const (
+	DefaultRejectionsPerDay    = 10_000
+	DefaultRejectionsPerDayAll = 50_000
 )
 
 // Options tune a Log. The zero value is ready for production.
@@ -64,6 +69,20 @@ type Options struct {
 	// close; any other error fails the commit. Without it, a close is
 	// refused.
 	CarryForward func(evs iter.Seq[events.Event], ledger string, year int) ([]events.Event, error)
+	// Mark is the path of the data directory's mark file (mark.go): Open
+	// refuses a file that is not the log the mark names, and every commit
+	// moves the mark on. Empty: no mark (tests, tools reading a copy).
+	Mark string
+	// AcceptFile opens the file as it is even when the mark names another
+	// log or a later commit, and records it in the mark: the operator's
+	// explicit way out after a loss with no backup (ledgerd -accept-log).
+	AcceptFile bool
+	// RejectionsPerDay bounds the rejections stored a day (UTC) for one
+	// ledger, RejectionsPerDayAll those of every ledger together: past
+	// them a rejection is still answered, and counted, but not stored, so
+	// that a flood of bad input cannot fill the disk. Zero takes the
+	// defaults; a negative value stores none.
+	RejectionsPerDay, RejectionsPerDayAll int
 }
 
 // Log is the append-only event log. Its methods are safe for concurrent use.
@@ -74,13 +93,25 @@ type Options struct {
 // the writer never blocks on callers, and callers learn an outcome only once
 // it is durable. The writer ends when Close cancels it; Close waits for it
 // before closing the file, so no goroutine outlives Close.
+//
+// A log stops taking events (ErrStopped, for good) when it finds that it
+// cannot trust its file: a read found it damaged, or the path no longer
+// names the file it opened (removed or replaced while open). Reads go on
+// where they can; Health says why appends cannot.
 type Log struct {
 	db   *bolt.DB
-	opts Options
-	reqs chan *request
-	quit chan struct{}
-	wg   sync.WaitGroup
-	log  *slog.Logger
+	path string
+	file os.FileInfo // the file opened, to notice it replaced
+	id   string      // the log's identity (meta "id")
+	// format is the file's format: "1" only for a file opened read-only
+	// (a writable Open upgrades it).
+	format string
+	opts   Options
+	reqs   chan *request
+	quit   chan struct{}
+	wg     sync.WaitGroup
+	log    *slog.Logger
+	mark   *marker
 
 	// mu orders sends on reqs before Close: Append sends holding the read
 	// lock and only while closed is false, so once Close has set closed
@@ -89,15 +120,19 @@ type Log struct {
 	mu     sync.RWMutex
 	closed atomic.Bool
 
+	stopped   atomic.Pointer[error] // why the log stopped taking events
+	commitErr atomic.Pointer[error] // the last commit's failure, until one succeeds
+
 	heads map[string]head // owned by the writer goroutine
 }
 
-// head is the end of one ledger's chain.
+// head is the end of one ledger's chain and of its rejections.
 type head struct {
 	seq        uint64
 	hash       [32]byte
 	recordedAt int64
 	rejects    uint64
+	rejHash    [32]byte
 }
 
 // Submission is one event handed to Append, or the reason it could not be
@@ -114,25 +149,19 @@ type Submission struct {
 	// ID is the best known id for a rejected submission (the event's id, or
 	// the transport's message id) so the publisher can look the outcome up.
 	ID string
-	// Raw is the payload as received, kept with a rejection for diagnosis.
+	// Raw is the payload as received, kept with a rejection for diagnosis:
+	// its first MaxRawKept bytes, with its length and SHA-256.
 	Raw []byte
+	// RawLen and RawSHA256 describe the whole payload when Raw holds only
+	// its start (a transport that refused to read the rest, being too
+	// large); zero: Raw is all of it.
+	RawLen    int
+	RawSHA256 [32]byte
 	// Via names the way in ("inbox", "request", "http"), kept with rejections.
 	Via string
 	// InboxSeq is the JetStream stream sequence of an inbox message, returned
 	// in the outcome so that a publisher can match it to what it published.
 	InboxSeq uint64
-}
-
-// Rejection is a refused event as kept in the log.
-type Rejection struct {
-	Number     uint64      `json:"number"`
-	Ledger     string      `json:"ledger"`
-	ID         string      `json:"id,omitempty"`
-	Code       events.Code `json:"code"`
-	Reason     string      `json:"reason"`
-	RecordedAt time.Time   `json:"recorded_at"`
-	Via        string      `json:"via,omitempty"`
-	Raw        []byte      `json:"raw,omitempty"`
 }
 
 type request struct {
@@ -143,6 +172,11 @@ type request struct {
 }
 
 // Open opens (creating if needed) the log at path and starts its writer.
+//
+// Before bbolt maps the file, CheckFile checks it against its meta pages,
+// so that a truncated or damaged file is an error (ErrDamaged), never a
+// fault. With Options.Mark, a file that is not the log the data directory
+// held is refused (ErrNotTheLog) unless Options.AcceptFile.
 func Open(path string, opts Options) (*Log, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -153,15 +187,60 @@ func Open(path string, opts Options) (*Log, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout:  time.Second,
-		ReadOnly: opts.ReadOnly,
-		// The freelist is written with every commit: without it, opening
-		// the file walks every page to rebuild it, which at 10 million
-		// events is most of a second of restart, while an append-only log
-		// keeps the list short enough that writing it costs little.
-		NoFreelistSync: false,
-		FreelistType:   bolt.FreelistMapType,
+	if opts.RejectionsPerDay == 0 {
+		opts.RejectionsPerDay = DefaultRejectionsPerDay
+	}
+	if opts.RejectionsPerDayAll == 0 {
+		opts.RejectionsPerDayAll = DefaultRejectionsPerDayAll
+	}
+	st, err := CheckFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("open log: %w", err)
+	}
+	if opts.ReadOnly && !st.Exists() {
+		return nil, fmt.Errorf("open log %s: %w: no log file", path, ErrNotFound)
+	}
+	var mark Mark
+	haveMark := false
+	if opts.Mark != "" && !opts.ReadOnly {
+		mark, err = ReadMark(opts.Mark)
+		switch {
+		case errors.Is(err, ErrNotFound):
+		case err != nil:
+			return nil, fmt.Errorf("open log: %w", err)
+		default:
+			haveMark = true
+		}
+		if haveMark && !st.Exists() && !opts.AcceptFile {
+			what := "missing"
+			if _, err := os.Stat(path); err == nil {
+				what = "empty"
+			}
+			return nil, fmt.Errorf("open log %s: %w: the file is %s, but this data directory held log %s up to transaction %d (mark %s, written %s)",
+				path, ErrNotTheLog, what, mark.Log, mark.TxID, opts.Mark, mark.At.Format(time.RFC3339))
+		}
+	}
+	l := &Log{
+		path:  path,
+		opts:  opts,
+		reqs:  make(chan *request, 1024),
+		quit:  make(chan struct{}),
+		log:   opts.Logger,
+		heads: map[string]head{},
+	}
+	err = l.guard("open", func() error {
+		var err error
+		l.db, err = bolt.Open(path, 0o600, &bolt.Options{
+			Timeout:  time.Second,
+			ReadOnly: opts.ReadOnly,
+			// The freelist is written with every commit: without it, opening
+			// the file walks every page to rebuild it, which at 10 million
+			// events is most of a second of restart, while an append-only log
+			// keeps the list short enough that writing it costs little.
+			NoFreelistSync: false,
+			FreelistType:   bolt.FreelistMapType,
+		})
+		return err
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("open log %s: %w", path, ErrLocked)
@@ -169,18 +248,40 @@ func Open(path string, opts Options) (*Log, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open log %s: %w", path, err)
 	}
-	db.NoSync = opts.NoSync
-	if err := initFormat(db, opts.ReadOnly); err != nil {
-		db.Close()
+	l.db.NoSync = opts.NoSync
+	fail := func(err error) (*Log, error) {
+		l.db.Close()
 		return nil, fmt.Errorf("open log %s: %w", path, err)
 	}
-	l := &Log{
-		db:    db,
-		opts:  opts,
-		reqs:  make(chan *request, 1024),
-		quit:  make(chan struct{}),
-		log:   opts.Logger,
-		heads: map[string]head{},
+	if l.file, err = os.Stat(path); err != nil {
+		return fail(err)
+	}
+	var txid uint64
+	if err := l.guard("open", func() error {
+		var err error
+		l.id, l.format, txid, err = l.initFormat()
+		return err
+	}); err != nil {
+		return fail(err)
+	}
+	if haveMark && !opts.AcceptFile {
+		switch {
+		case mark.Log != l.id:
+			return fail(fmt.Errorf("%w: the file is log %s, but this data directory held log %s (mark %s): a file of another ledger was put here",
+				ErrNotTheLog, orNone(l.id), mark.Log, opts.Mark))
+		case txid < mark.TxID:
+			return fail(fmt.Errorf("%w: the file ends at transaction %d, but this data directory committed log %s up to transaction %d (mark %s, written %s): an older copy was put back, or the file lost its last commits",
+				ErrNotTheLog, txid, mark.Log, mark.TxID, opts.Mark, mark.At.Format(time.RFC3339)))
+		}
+	}
+	if haveMark && opts.AcceptFile && (mark.Log != l.id || txid < mark.TxID) {
+		l.log.Warn("accepting a log file the data directory's mark does not name", "file", path,
+			"log", l.id, "txid", txid, "mark_log", mark.Log, "mark_txid", mark.TxID)
+	}
+	if opts.Mark != "" && !opts.ReadOnly {
+		if l.mark, err = openMarker(opts.Mark, l.id, txid, opts.Now()); err != nil {
+			return fail(err)
+		}
 	}
 	if !opts.ReadOnly {
 		l.wg.Add(1)
@@ -189,48 +290,99 @@ func Open(path string, opts Options) (*Log, error) {
 	return l, nil
 }
 
-func initFormat(db *bolt.DB, readOnly bool) error {
-	check := func(tx *bolt.Tx) error {
+func orNone(id string) string {
+	if id == "" {
+		return "(none: format 1)"
+	}
+	return id
+}
+
+// initFormat checks the file's format and, when the log may write, creates
+// the layout of a new file or upgrades a format 1 file. It returns the
+// log's identity and the last transaction.
+func (l *Log) initFormat() (id, version string, txid uint64, err error) {
+	check := func(tx *bolt.Tx) (version string, err error) {
 		m := tx.Bucket(bucketMeta)
 		if m == nil {
-			if readOnly {
-				return fmt.Errorf("%w: not a ledger log (no meta bucket)", ErrFormat)
+			if l.opts.ReadOnly {
+				return "", fmt.Errorf("%w: not a ledger log (no meta bucket)", ErrFormat)
 			}
-			return nil
+			return "", nil
 		}
-		if v := m.Get(keyFormat); string(v) != formatVersion {
-			return fmt.Errorf("%w: file has format %q, this build reads %q", ErrFormat, v, formatVersion)
+		switch v := string(m.Get(keyFormat)); v {
+		case "1", formatVersion:
+			if tx.Bucket(bucketLedgers) == nil {
+				return v, fmt.Errorf("%w: the meta bucket is there, the ledgers bucket is not", ErrDamaged)
+			}
+			return v, nil
+		default:
+			return v, fmt.Errorf("%w: file has format %q, this build reads %q", ErrFormat, v, formatVersion)
 		}
+	}
+	// A log that has the current format already is only read: a start
+	// commits nothing, so it waits for no fsync (of a file just restored,
+	// say, with all of it still to be written back).
+	err = l.db.View(func(tx *bolt.Tx) error {
+		var err error
+		if version, err = check(tx); err != nil {
+			return err
+		}
+		if m := tx.Bucket(bucketMeta); m != nil {
+			id = string(m.Get(keyID))
+		}
+		txid = uint64(tx.ID())
 		return nil
-	}
-	// A log that has its format already is only read: a start commits
-	// nothing, so it waits for no fsync (of a file just restored, say, with
-	// all of it still to be written back).
-	var formatted bool
-	err := db.View(func(tx *bolt.Tx) error {
-		formatted = tx.Bucket(bucketMeta) != nil && tx.Bucket(bucketLedgers) != nil
-		return check(tx)
 	})
-	if err != nil || readOnly || formatted {
-		return err
+	if err != nil || l.opts.ReadOnly || version == formatVersion {
+		return id, version, txid, err
 	}
-	return db.Update(func(tx *bolt.Tx) error {
-		if err := check(tx); err != nil {
+	err = l.db.Update(func(tx *bolt.Tx) error {
+		version, err := check(tx)
+		if err != nil {
 			return err
 		}
 		m, err := tx.CreateBucketIfNotExists(bucketMeta)
 		if err != nil {
 			return err
 		}
-		if m.Get(keyFormat) == nil {
-			if err := m.Put(keyFormat, []byte(formatVersion)); err != nil {
+		if _, err := tx.CreateBucketIfNotExists(bucketLedgers); err != nil {
+			return err
+		}
+		if version == "1" {
+			// Format 1 checkpoints carry no digest: they are derived
+			// data, rebuilt from the log.
+			if tx.Bucket(bucketCheckpoints) != nil {
+				if err := tx.DeleteBucket(bucketCheckpoints); err != nil {
+					return err
+				}
+			}
+			l.log.Info("upgrading the log file from format 1 to 2: checkpoints are rebuilt from the log", "file", l.path)
+		}
+		if err := m.Put(keyFormat, []byte(formatVersion)); err != nil {
+			return err
+		}
+		if id = string(m.Get(keyID)); id == "" {
+			var b [16]byte
+			if _, err := rand.Read(b[:]); err != nil {
+				return err
+			}
+			id = hex.EncodeToString(b[:])
+			if err := m.Put(keyID, []byte(id)); err != nil {
 				return err
 			}
 		}
-		_, err = tx.CreateBucketIfNotExists(bucketLedgers)
-		return err
+		txid = uint64(tx.ID())
+		return nil
 	})
+	return id, formatVersion, txid, err
 }
+
+// ID is the log's identity: random, given when the file was made (or
+// upgraded to format 2), and the same in every copy of it.
+func (l *Log) ID() string { return l.id }
+
+// Path is the file the log was opened at.
+func (l *Log) Path() string { return l.path }
 
 // Close stops the writer and closes the file. Appends waiting for a commit
 // get ErrClosed (their events may or may not have been committed; a retry is
@@ -245,19 +397,97 @@ func (l *Log) Close() error {
 	l.mu.Unlock()
 	close(l.quit)
 	l.wg.Wait()
-	return l.db.Close()
+	return errors.Join(l.mark.close(), l.db.Close())
+}
+
+// stop makes the log refuse every append from now on, for err.
+func (l *Log) stop(err error) {
+	if l.opts.ReadOnly {
+		return
+	}
+	stopped := fmt.Errorf("%w: %w", ErrStopped, err)
+	if l.stopped.CompareAndSwap(nil, &stopped) {
+		l.log.Error("the log stopped taking events", "file", l.path, "err", err)
+	}
+}
+
+// Health tells why the log cannot take events now, or nil: it stopped
+// (damaged, replaced), its last commit failed (a full disk, say, until a
+// commit succeeds again), or it is closed.
+func (l *Log) Health() error {
+	if l.closed.Load() {
+		return ErrClosed
+	}
+	if err := l.sameFile(); err != nil {
+		l.stop(err)
+	}
+	if p := l.stopped.Load(); p != nil {
+		return *p
+	}
+	if p := l.commitErr.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// sameFile checks that the log's path still names the file it opened: a
+// file removed or replaced under a running log would take every later
+// commit with it.
+func (l *Log) sameFile() error {
+	if l.opts.ReadOnly {
+		return nil
+	}
+	now, err := os.Stat(l.path)
+	if err != nil {
+		return fmt.Errorf("the log file %s is gone while open: %w", l.path, err)
+	}
+	if !os.SameFile(now, l.file) {
+		return fmt.Errorf("the log file %s was replaced by another file while open", l.path)
+	}
+	return nil
+}
+
+// update runs fn in a write transaction under guard; once it committed, it
+// checks that the file is still the one opened (otherwise the commit went
+// into a file that is gone: an error, and the log stops) and moves the
+// mark on.
+func (l *Log) update(what string, fn func(*bolt.Tx) error) error {
+	if p := l.stopped.Load(); p != nil {
+		return *p
+	}
+	var txid uint64
+	err := l.guard(what, func() error {
+		return l.db.Update(func(tx *bolt.Tx) error {
+			txid = uint64(tx.ID())
+			return fn(tx)
+		})
+	})
+	if err != nil {
+		return err
+	}
+	if err := l.sameFile(); err != nil {
+		l.stop(err)
+		return fmt.Errorf("%s: %w", what, *l.stopped.Load())
+	}
+	if err := l.mark.record(txid, l.opts.Now()); err != nil {
+		l.log.Warn("mark not moved on", "mark", l.opts.Mark, "txid", txid, "err", err)
+	}
+	return nil
 }
 
 // Append submits events and waits until they are durably recorded, returning
 // one outcome per submission in order. A non-nil error means the transaction
-// did not commit (or the log closed, or ctx ended): nothing is known to be
-// recorded and the caller should retry later with the same ids.
+// did not commit (or the log closed or stopped, or ctx ended): nothing is
+// known to be recorded and the caller should retry later with the same ids.
 func (l *Log) Append(ctx context.Context, subs ...Submission) ([]Outcome, error) {
 	if l.opts.ReadOnly {
 		return nil, fmt.Errorf("append: log opened read-only")
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if p := l.stopped.Load(); p != nil {
+		return nil, *p
 	}
 	r := &request{subs: subs, done: make(chan struct{})}
 	l.mu.RLock()
@@ -325,7 +555,7 @@ func (l *Log) drain() {
 func (l *Log) commit(batch []*request) {
 	now := l.opts.Now().UnixNano()
 	pending := map[string]head{}
-	err := l.db.Update(func(tx *bolt.Tx) error {
+	err := l.update("commit", func(tx *bolt.Tx) error {
 		// bbolt may not rerun this function, but outcomes are rebuilt from
 		// scratch each time so that it would be harmless if it did.
 		clear(pending)
@@ -343,6 +573,10 @@ func (l *Log) commit(batch []*request) {
 		return nil
 	})
 	if err != nil {
+		if !errors.Is(err, ErrStopped) {
+			failed := fmt.Errorf("the last commit failed: %w", err)
+			l.commitErr.Store(&failed)
+		}
 		l.log.Error("commit failed; nothing in this batch was recorded", "requests", len(batch), "err", err)
 		for _, r := range batch {
 			r.outcomes = nil
@@ -351,234 +585,16 @@ func (l *Log) commit(batch []*request) {
 		}
 		return
 	}
+	if l.commitErr.Load() != nil {
+		l.commitErr.Store(nil)
+		l.log.Info("commits succeed again")
+	}
 	for name, h := range pending {
 		l.heads[name] = h
 	}
 	for _, r := range batch {
 		close(r.done)
 	}
-}
-
-// writeTx applies submissions inside one bbolt write transaction.
-type writeTx struct {
-	l     *Log
-	tx    *bolt.Tx
-	now   int64
-	heads map[string]head // heads changed in this transaction
-	buf   []byte
-}
-
-func (w *writeTx) apply(s *Submission) (Outcome, error) {
-	ledgerName, cause := s.Ledger, s.Err
-	if events.ValidateLedger(ledgerName) != nil {
-		ledgerName = UnroutedLedger
-		if cause == nil {
-			cause = &events.ValidationError{Code: events.CodeInvalidLedger, Field: "ledger", Value: s.Ledger,
-				Expected: "a valid ledger name in the subject or URL"}
-		}
-	}
-	if cause == nil && s.Event.Ledger != s.Ledger {
-		cause = &events.ValidationError{Code: events.CodeLedgerMismatch, Field: "ledger", Value: s.Event.Ledger,
-			Expected: "the ledger the event was sent to, " + s.Ledger}
-	}
-	if cause != nil {
-		return w.reject(ledgerName, s, cause)
-	}
-	b, h, err := w.ledger(ledgerName)
-	if err != nil {
-		return Outcome{}, err
-	}
-	e := &s.Event
-	w.buf, err = e.AppendBinary(w.buf[:0])
-	if err != nil {
-		return w.reject(ledgerName, s, err)
-	}
-	ids := b.Bucket(bucketIDs)
-	if v := ids.Get([]byte(e.ID)); v != nil {
-		seq := binary.BigEndian.Uint64(v)
-		rec := b.Bucket(bucketLog).Get(seqKey(seq))
-		if rec == nil {
-			return Outcome{}, fmt.Errorf("ledger %s: id %s points at missing seq %d", ledgerName, e.ID, seq)
-		}
-		r, err := decodeRecord(seq, rec, false)
-		if err != nil {
-			return Outcome{}, fmt.Errorf("ledger %s: %w", ledgerName, err)
-		}
-		if string(rec[recordHeader:]) != string(w.buf) {
-			return w.reject(ledgerName, s, &events.ValidationError{
-				Code: events.CodeIDConflict, Field: "id", Value: e.ID,
-				Expected: fmt.Sprintf("a new id: this id was accepted at seq %d with different content", seq),
-			})
-		}
-		return Outcome{Ledger: ledgerName, ID: e.ID, Status: Duplicate, Seq: seq, RecordedAt: r.RecordedAt, Via: s.Via, InboxSeq: s.InboxSeq}, nil
-	}
-	closed := b.Bucket(bucketClosed)
-	if closed.Get(yearKey(e.FiscalYear)) != nil {
-		return w.reject(ledgerName, s, &events.ValidationError{Code: events.CodeYearClosed, Field: "fiscal_year",
-			Value: strconv.Itoa(e.FiscalYear), Expected: "an event of a year not closed by 年终结账"})
-	}
-	if _, ok := e.Body.(events.OpeningAdjusted); ok && closed.Get(yearKey(e.FiscalYear-1)) == nil {
-		return w.reject(ledgerName, s, &events.ValidationError{Code: events.CodeNotAdjustable, Field: "fiscal_year",
-			Value: strconv.Itoa(e.FiscalYear), Expected: "a year whose previous year is closed (年终结账); before that, correct the previous year itself"})
-	}
-	var carried []events.Event
-	if _, ok := e.Body.(events.YearEndClosed); ok {
-		if closed.Get(yearKey(e.FiscalYear+1)) != nil {
-			return w.reject(ledgerName, s, &events.ValidationError{Code: events.CodeYearClosed, Field: "fiscal_year",
-				Value: strconv.Itoa(e.FiscalYear), Expected: "years closed in order: the next year is closed already"})
-		}
-		if w.l.opts.CarryForward == nil {
-			return w.reject(ledgerName, s, &events.ValidationError{Code: events.CodeYearClosed, Field: "year_end_closed",
-				Expected: "a ledger that can carry balances forward"})
-		}
-		all, err := ledgerEvents(b)
-		if err != nil {
-			return Outcome{}, fmt.Errorf("close %s %d: %w", ledgerName, e.FiscalYear, err)
-		}
-		carried, err = w.l.opts.CarryForward(slices.Values(all), ledgerName, e.FiscalYear)
-		var v *events.ValidationError
-		if errors.As(err, &v) {
-			return w.reject(ledgerName, s, v)
-		}
-		if err != nil {
-			return Outcome{}, fmt.Errorf("close %s %d: %w", ledgerName, e.FiscalYear, err)
-		}
-	}
-	if rv, ok := e.Body.(events.Reversal); ok {
-		if cause, err := checkReversal(b, e, rv); err != nil {
-			return Outcome{}, fmt.Errorf("ledger %s: %w", ledgerName, err)
-		} else if cause != nil {
-			return w.reject(ledgerName, s, cause)
-		}
-	}
-	h.seq++
-	if w.now > h.recordedAt {
-		h.recordedAt = w.now
-	}
-	h.hash = chainHash(h.hash, h.seq, h.recordedAt, w.buf)
-	rec := make([]byte, 0, recordHeader+len(w.buf))
-	rec = append(rec, recordVersion)
-	rec = binary.BigEndian.AppendUint64(rec, uint64(h.recordedAt))
-	rec = append(rec, h.hash[:]...)
-	rec = append(rec, w.buf...)
-	logb := b.Bucket(bucketLog)
-	logb.FillPercent = 1 // keys only ever grow: pack pages full
-	if err := logb.Put(seqKey(h.seq), rec); err != nil {
-		return Outcome{}, fmt.Errorf("append %s: %w", e.ID, err)
-	}
-	if err := ids.Put([]byte(e.ID), seqKey(h.seq)); err != nil {
-		return Outcome{}, fmt.Errorf("append %s: %w", e.ID, err)
-	}
-	if rv, ok := e.Body.(events.Reversal); ok {
-		if err := b.Bucket(bucketReversed).Put([]byte(rv.EventID), seqKey(h.seq)); err != nil {
-			return Outcome{}, fmt.Errorf("append %s: %w", e.ID, err)
-		}
-	}
-	w.heads[ledgerName] = h
-	out := Outcome{Ledger: ledgerName, ID: e.ID, Status: Accepted, Seq: h.seq, RecordedAt: time.Unix(0, h.recordedAt), Via: s.Via, InboxSeq: s.InboxSeq}
-	if _, ok := e.Body.(events.YearEndClosed); ok {
-		if err := w.close(ledgerName, e, h.seq, carried); err != nil {
-			return Outcome{}, err
-		}
-	}
-	return out, nil
-}
-
-func (w *writeTx) reject(ledgerName string, s *Submission, cause error) (Outcome, error) {
-	b, h, err := w.ledger(ledgerName)
-	if err != nil {
-		return Outcome{}, err
-	}
-	id := s.ID
-	if id == "" {
-		id = s.Event.ID
-	}
-	h.rejects++
-	raw := s.Raw
-	if len(raw) > maxRawKept {
-		raw = raw[:maxRawKept]
-	}
-	if w.now > h.recordedAt {
-		h.recordedAt = w.now // recorded times never decrease, rejections included
-	}
-	rj := Rejection{
-		Number: h.rejects, Ledger: ledgerName, ID: id, Code: events.CodeOf(cause), Reason: cause.Error(),
-		RecordedAt: time.Unix(0, h.recordedAt).UTC(), Via: s.Via, Raw: raw,
-	}
-	if rj.Code == "" {
-		rj.Code = "internal"
-	}
-	v, err := json.Marshal(rj)
-	if err != nil {
-		return Outcome{}, fmt.Errorf("reject %s: %w", id, err)
-	}
-	if err := b.Bucket(bucketRejects).Put(seqKey(rj.Number), v); err != nil {
-		return Outcome{}, fmt.Errorf("reject %s: %w", id, err)
-	}
-	if id != "" && events.ValidateID(id) == nil {
-		if err := b.Bucket(bucketRejIDs).Put([]byte(id), seqKey(rj.Number)); err != nil {
-			return Outcome{}, fmt.Errorf("reject %s: %w", id, err)
-		}
-	}
-	w.heads[ledgerName] = h
-	return Outcome{Ledger: ledgerName, ID: id, Status: Rejected, Seq: rj.Number, RecordedAt: rj.RecordedAt,
-		Code: rj.Code, Reason: rj.Reason, Via: s.Via, InboxSeq: s.InboxSeq}, nil
-}
-
-// ledger returns the bucket and current head of a ledger, creating it on
-// first use. The head comes from this transaction's changes, then the cache,
-// then the file.
-func (w *writeTx) ledger(name string) (*bolt.Bucket, head, error) {
-	root := w.tx.Bucket(bucketLedgers)
-	b := root.Bucket([]byte(name))
-	if b == nil {
-		var err error
-		if b, err = root.CreateBucket([]byte(name)); err != nil {
-			return nil, head{}, fmt.Errorf("create ledger %s: %w", name, err)
-		}
-		for _, sub := range [][]byte{bucketLog, bucketIDs, bucketRejects, bucketRejIDs} {
-			if _, err := b.CreateBucket(sub); err != nil {
-				return nil, head{}, fmt.Errorf("create ledger %s: %w", name, err)
-			}
-		}
-	}
-	// Added in the same format version; a ledger written before has none
-	// yet (no reversal was possible then).
-	for _, sub := range [][]byte{bucketReversed, bucketClosed} {
-		if _, err := b.CreateBucketIfNotExists(sub); err != nil {
-			return nil, head{}, fmt.Errorf("ledger %s: %w", name, err)
-		}
-	}
-	if h, ok := w.heads[name]; ok {
-		return b, h, nil
-	}
-	if h, ok := w.l.heads[name]; ok {
-		return b, h, nil
-	}
-	h, err := readHead(b)
-	if err != nil {
-		return nil, head{}, fmt.Errorf("ledger %s: %w", name, err)
-	}
-	return b, h, nil
-}
-
-func readHead(b *bolt.Bucket) (head, error) {
-	var h head
-	if k, v := b.Bucket(bucketLog).Cursor().Last(); k != nil {
-		r, err := decodeRecord(binary.BigEndian.Uint64(k), v, false)
-		if err != nil {
-			return head{}, err
-		}
-		h.seq, h.hash, h.recordedAt = r.Seq, r.Hash, r.RecordedAt.UnixNano()
-	}
-	if k, _ := b.Bucket(bucketRejects).Cursor().Last(); k != nil {
-		h.rejects = binary.BigEndian.Uint64(k)
-	}
-	return h, nil
-}
-
-func seqKey(seq uint64) []byte {
-	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), seq)
 }
 
 // ChainHash is the hash a record of event e, recorded at seq and time at
@@ -593,103 +609,20 @@ func ChainHash(prev [32]byte, seq uint64, at time.Time, e *events.Event) ([32]by
 	return chainHash(prev, seq, at.UnixNano(), b), nil
 }
 
-// chainHash links a record to its predecessor; see doc.go.
+// chainHash links a record to its predecessor; see doc.go. Every read
+// of a record computes it, so it hashes one buffer on the stack (a
+// hash.Hash would be allocated for each record).
 func chainHash(prev [32]byte, seq uint64, recordedAt int64, event []byte) [32]byte {
-	h := sha256.New()
-	var hdr [16]byte
-	binary.BigEndian.PutUint64(hdr[:8], seq)
-	binary.BigEndian.PutUint64(hdr[8:], uint64(recordedAt))
-	h.Write(prev[:])
-	h.Write(hdr[:])
-	h.Write(event)
-	var out [32]byte
-	h.Sum(out[:0])
-	return out
+	var buf [512]byte
+	b := append(buf[:0], prev[:]...)
+	b = binary.BigEndian.AppendUint64(b, seq)
+	b = binary.BigEndian.AppendUint64(b, uint64(recordedAt))
+	b = append(b, event...)
+	return sha256.Sum256(b)
 }
 
-// checkReversal returns why reversal rv, in event e, cannot be accepted, or
-// nil: its event must be in the ledger, not reversed before, not itself a
-// reversal, of the same unit and fiscal year, dated no later, and restated
-// exactly.
-func checkReversal(b *bolt.Bucket, e *events.Event, rv events.Reversal) (*events.ValidationError, error) {
-	reject := func(code events.Code, expected string) (*events.ValidationError, error) {
-		return &events.ValidationError{Code: code, Field: "reversal.event_id", Value: rv.EventID, Expected: expected}, nil
-	}
-	v := b.Bucket(bucketIDs).Get([]byte(rv.EventID))
-	if v == nil {
-		return reject(events.CodeReversalTarget, "the id of an event accepted in this ledger")
-	}
-	if r := b.Bucket(bucketReversed).Get([]byte(rv.EventID)); r != nil {
-		return reject(events.CodeAlreadyReversed, fmt.Sprintf("an event not reversed yet: it was reversed at seq %d", binary.BigEndian.Uint64(r)))
-	}
-	seq := binary.BigEndian.Uint64(v)
-	rec, err := decodeRecord(seq, b.Bucket(bucketLog).Get(v), true)
-	if err != nil {
-		return nil, err
-	}
-	t := rec.Event
-	switch {
-	case t.Body.Kind() == events.KindReversal:
-		return reject(events.CodeReversalMismatch, "an ordinary event: a reversal cannot be reversed")
-	case t.Unit != e.Unit || t.FiscalYear != e.FiscalYear:
-		return reject(events.CodeReversalMismatch, fmt.Sprintf("a reversal in the event's unit and fiscal year (%s, %d)", t.Unit, t.FiscalYear))
-	case e.Date < t.Date:
-		return reject(events.CodeReversalMismatch, "a reversal dated on or after the event it reverses, "+t.Date.String())
-	}
-	want, err1 := events.Event{Body: t.Body}.MarshalBinary()
-	got, err2 := events.Event{Body: rv.Body}.MarshalBinary()
-	if err1 != nil || err2 != nil {
-		return nil, errors.Join(err1, err2)
-	}
-	if string(want) != string(got) {
-		return reject(events.CodeReversalMismatch, "a restated body equal to the event's own, seq "+strconv.FormatUint(seq, 10))
-	}
-	return nil, nil
+func seqKey(seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), seq)
 }
-
-// close records that e closed its year, at seq, and appends the carried
-// opening balances of the next year right after it, in the same
-// transaction: their ids are the close's id with ":1", ":2"…, their source
-// the ledger itself.
-func (w *writeTx) close(ledgerName string, e *events.Event, seq uint64, carried []events.Event) error {
-	b := w.tx.Bucket(bucketLedgers).Bucket([]byte(ledgerName))
-	if err := b.Bucket(bucketClosed).Put(yearKey(e.FiscalYear), seqKey(seq)); err != nil {
-		return fmt.Errorf("close %s %d: %w", ledgerName, e.FiscalYear, err)
-	}
-	for i, c := range carried {
-		c.ID = e.ID + ":" + strconv.Itoa(i+1)
-		c.Ledger = ledgerName
-		c.Source, c.Voucher = CarrySource, e.Voucher
-		c.Memo = strconv.Itoa(e.FiscalYear) + " 年终结账结转"
-		o, err := w.apply(&Submission{Ledger: ledgerName, Event: c, Via: "close"})
-		if err != nil {
-			return err
-		}
-		if o.Status != Accepted {
-			return fmt.Errorf("close %s %d: carried balance %s: %s %s", ledgerName, e.FiscalYear, c.ID, o.Status, o.Reason)
-		}
-	}
-	return nil
-}
-
-// CarrySource is the source of the opening balances the ledger itself
-// appends at 年终结账.
-const CarrySource = "budgetledger 年终结账"
 
 func yearKey(y int) []byte { return binary.BigEndian.AppendUint64(nil, uint64(y)) }
-
-// ledgerEvents reads a ledger's events inside the write transaction, so a
-// close sees every event committed before it and those earlier in its own
-// batch.
-func ledgerEvents(b *bolt.Bucket) ([]events.Event, error) {
-	var out []events.Event
-	c := b.Bucket(bucketLog).Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		r, err := decodeRecord(binary.BigEndian.Uint64(k), v, true)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r.Event)
-	}
-	return out, nil
-}

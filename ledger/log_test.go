@@ -549,18 +549,18 @@ func TestOpenFormat(t *testing.T) {
 	path := logPath(t)
 	closeLog(t, openLog(t, path, ledger.Options{}))
 	alter(t, path, func(tx *boltTx) error {
-		return tx.Bucket([]byte("meta")).Put([]byte("format"), []byte("2"))
+		return tx.Bucket([]byte("meta")).Put([]byte("format"), []byte("3"))
 	})
 	if l, err := ledger.Open(path, ledger.Options{}); !errors.Is(err, ledger.ErrFormat) {
 		if l != nil {
 			l.Close()
 		}
-		t.Errorf("open a format 2 file: err = %v, want ErrFormat", err)
+		t.Errorf("open a format 3 file: err = %v, want ErrFormat", err)
 	}
 	if l, err := ledger.Open(path, ledger.Options{ReadOnly: true}); !errors.Is(err, ledger.ErrFormat) {
 		if l != nil {
 			l.Close()
 		}
-		t.Errorf("open a format 2 file read-only: err = %v, want ErrFormat", err)
+		t.Errorf("open a format 3 file read-only: err = %v, want ErrFormat", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -287,8 +288,11 @@ func TestOnDiskLayout(t *testing.T) {
 	closeLog(t, l)
 
 	inspect(t, path, func(tx *bolt.Tx) error {
-		if f := tx.Bucket([]byte("meta")).Get([]byte("format")); string(f) != "1" {
-			t.Errorf("meta/format = %q, want \"1\"", f)
+		if f := tx.Bucket([]byte("meta")).Get([]byte("format")); string(f) != "2" {
+			t.Errorf("meta/format = %q, want \"2\"", f)
+		}
+		if id := tx.Bucket([]byte("meta")).Get([]byte("id")); len(id) != 32 || strings.Trim(string(id), "0123456789abcdef") != "" {
+			t.Errorf("meta/id = %q, want 32 hex digits", id)
 		}
 		lb, ids := ledgerBucket(tx, ledgerA, "log"), ledgerBucket(tx, ledgerA, "ids")
 		var prev [32]byte
@@ -323,12 +327,32 @@ func TestOnDiskLayout(t *testing.T) {
 			t.Errorf("%d records with head %x; Verify said %s", seq, prev, head.HeadHex)
 		}
 		v := ledgerBucket(tx, ledgerA, "rejects").Get(key(rej.Seq))
-		var rj ledger.Rejection
-		if err := json.Unmarshal(v, &rj); err != nil {
-			t.Fatalf("rejection %d is not JSON: %v (%q)", rej.Seq, err, v)
+		if len(v) < 33 || v[0] != 2 {
+			t.Fatalf("rejection %d: want version byte 2 and a hash before the JSON, got %q", rej.Seq, v)
 		}
-		if rj.ID != "d-bad" || rj.Code != events.CodeMissingBody || string(rj.Raw) != "{}" || rj.Via != "http" {
+		var rj ledger.Rejection
+		if err := json.Unmarshal(v[33:], &rj); err != nil {
+			t.Fatalf("rejection %d is not JSON after its hash: %v (%q)", rej.Seq, err, v)
+		}
+		// The first rejection chains from 32 zero bytes.
+		rh := sha256.New()
+		rh.Write(make([]byte, 32))
+		rh.Write(key(rej.Seq))
+		rh.Write(v[33:])
+		if !bytes.Equal(rh.Sum(nil), v[1:33]) {
+			t.Errorf("rejection %d: stored hash %x, doc.go's formula gives %x", rej.Seq, v[1:33], rh.Sum(nil))
+		}
+		sum := sha256.Sum256([]byte("{}"))
+		if rj.ID != "d-bad" || rj.Code != events.CodeMissingBody || string(rj.Raw) != "{}" || rj.Via != "http" ||
+			rj.RawLen != 2 || rj.RawSHA256 != fmt.Sprintf("%x", sum) {
 			t.Errorf("stored rejection %+v", rj)
+		}
+		day := binary.BigEndian.AppendUint32(nil, uint32(20200301))
+		q := tx.Bucket([]byte("quota"))
+		for _, k := range [][]byte{day, append(append([]byte(nil), day...), ledgerA...)} {
+			if got := q.Get(k); !bytes.Equal(got, append(key(1), key(1)...)) {
+				t.Errorf("quota[%q] = %x, want stored 1 and counted 1", k, got)
+			}
 		}
 		if p := ledgerBucket(tx, ledgerA, "rejids").Get([]byte("d-bad")); !bytes.Equal(p, key(rej.Seq)) {
 			t.Errorf("rejids[d-bad] = %x, want %x", p, key(rej.Seq))

@@ -509,7 +509,7 @@ func (s *Store) current(ctx context.Context, ledgerName string, force bool) (*sn
 	// into every grain, so that it copies out only the periods it changed.
 	long := behind > uint64(entries(snap.days))
 	if long {
-		last, folded, err = s.foldDays(ctx, ledgerName, snap.seq, v.days, progress)
+		last, folded, err = s.foldDays(ctx, ledgerName, snap.seq, 0, v.days, progress)
 		if err != nil {
 			// Each worker folded a part of its records, which together are
 			// no prefix of the log: nothing of this fold can be published,
@@ -622,7 +622,7 @@ func workers() int {
 // a period takes its records in sequence order. On an error the workers
 // have each folded a part of their records: days must then be dropped, not
 // published.
-func (s *Store) foldDays(ctx context.Context, ledgerName string, after uint64, days *grain, progress func(int)) (last ledger.Record, folded int, err error) {
+func (s *Store) foldDays(ctx context.Context, ledgerName string, after, until uint64, days *grain, progress func(int)) (last ledger.Record, folded int, err error) {
 	workers := workers()
 	gs := days.split(workers)
 	type worker struct {
@@ -641,6 +641,9 @@ func (s *Store) foldDays(ctx context.Context, ledgerName string, after uint64, d
 			return route(days.end(date), workers), nil
 		},
 		func(i int, r ledger.RawRecord) error {
+			if until != 0 && r.Seq > until {
+				return nil
+			}
 			v, ok := events.ViewAmount(r.Event)
 			date := v.Date
 			if !ok {
@@ -682,6 +685,24 @@ func (s *Store) foldDays(ctx context.Context, ledgerName string, after uint64, d
 	return last, folded, err
 }
 
+// Refold folds the first seq records of a ledger's log into the daily
+// compaction a checkpoint taken at seq stores: what a deep verification
+// compares the stored checkpoint with (ledger.Log.VerifyCheckpoint). The
+// events come in the stored order's periods, and within a period in an
+// order of the compaction's own, which a caller compares as a set.
+func Refold(ctx context.Context, l *ledger.Log, ledgerName string, seq uint64) ([]events.Event, error) {
+	s := New(l, Options{Logger: slog.New(slog.DiscardHandler)})
+	days := newGrain(sameDay)
+	if _, _, err := s.foldDays(ctx, ledgerName, 0, seq, days, func(int) {}); err != nil {
+		return nil, fmt.Errorf("refold %s: %w", ledgerName, err)
+	}
+	var evs []events.Event
+	for _, p := range days.publish(nil) {
+		evs = append(evs, p.evs...)
+	}
+	return evs, nil
+}
+
 // load starts v from the stored checkpoint, or from nothing. A stored
 // checkpoint is derived data: if it cannot be read it is rebuilt from the
 // log, never a reason not to start.
@@ -692,8 +713,13 @@ func (s *Store) load(ledgerName string, v *view) error {
 	switch {
 	case errors.Is(err, ledger.ErrNotFound):
 		s.logger.Info("no checkpoint: folding the log", "ledger", ledgerName)
+	case errors.Is(err, ledger.ErrCheckpointDamaged):
+		// Derived data, so never a reason not to start; but something
+		// changed the file behind the log's back, which an operator must
+		// hear of.
+		s.logger.Error("stored checkpoint damaged: rebuilding it from the log", "ledger", ledgerName, "err", err)
 	case err != nil:
-		s.logger.Warn("checkpoint unreadable: folding the log", "ledger", ledgerName, "err", err)
+		return err
 	case cp.Version != projections.CompactVersion:
 		s.logger.Info("checkpoint of other rules: folding the log again", "ledger", ledgerName, "stored", cp.Version, "now", projections.CompactVersion)
 	default:
