@@ -281,7 +281,26 @@ func (l *Log) CheckFile(ctx context.Context) (FileCheck, error) {
 	}
 	defer f.Close()
 	var out FileCheck
-	err = l.guard("check file", func() error {
+	// A commit between opening the read transaction and reading its meta
+	// page moves the file on; the check then starts again.
+	for range 100 {
+		out, err = l.checkFile(ctx, f)
+		if !errors.Is(err, errRetry) {
+			break
+		}
+	}
+	if errors.Is(err, ErrDamaged) {
+		l.stop(err)
+	}
+	if err != nil {
+		return out, fmt.Errorf("check %s: %w", l.path, err)
+	}
+	return out, nil
+}
+
+func (l *Log) checkFile(ctx context.Context, f *os.File) (FileCheck, error) {
+	var out FileCheck
+	err := l.guard("check file", func() error {
 		// A read transaction keeps the pages of its meta from being
 		// reused until it ends, so the file read beside it holds still.
 		return l.db.View(func(tx *bolt.Tx) error {
@@ -296,10 +315,7 @@ func (l *Log) CheckFile(ctx context.Context) (FileCheck, error) {
 			return err
 		})
 	})
-	if err != nil {
-		return out, fmt.Errorf("check %s: %w", l.path, err)
-	}
-	return out, nil
+	return out, err
 }
 
 // metaOf reads the meta page of transaction txid: page txid%2, unless a

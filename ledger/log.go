@@ -77,6 +77,10 @@ type Options struct {
 	// log or a later commit, and records it in the mark: the operator's
 	// explicit way out after a loss with no backup (ledgerd -accept-log).
 	AcceptFile bool
+	// NoVerify skips the verification a writable Open runs before the
+	// log's first commit (see Open). For tests and tools that verify
+	// themselves; never in production.
+	NoVerify bool
 	// RejectionsPerDay bounds the rejections stored a day (UTC) for one
 	// ledger, RejectionsPerDayAll those of every ledger together: past
 	// them a rejection is still answered, and counted, but not stored, so
@@ -122,6 +126,8 @@ type Log struct {
 
 	stopped   atomic.Pointer[error] // why the log stopped taking events
 	commitErr atomic.Pointer[error] // the last commit's failure, until one succeeds
+	verifying atomic.Pointer[string] // what the verification at open is doing, until it is done
+	verified  chan struct{}          // closed when the verification at open is done
 
 	heads map[string]head // owned by the writer goroutine
 }
@@ -177,6 +183,12 @@ type request struct {
 // so that a truncated or damaged file is an error (ErrDamaged), never a
 // fault. With Options.Mark, a file that is not the log the data directory
 // held is refused (ErrNotTheLog) unless Options.AcceptFile.
+//
+// A writable log then verifies itself in the background: the file's
+// structure (CheckFile) and every ledger (Verify). Reads go on meanwhile;
+// appends wait for it, so that nothing is appended to a log with a broken
+// chain or index (a changed key in the id index would let a re-sent event
+// in twice). On a failure the log stops taking events (Health says why).
 func Open(path string, opts Options) (*Log, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -221,12 +233,13 @@ func Open(path string, opts Options) (*Log, error) {
 		}
 	}
 	l := &Log{
-		path:  path,
-		opts:  opts,
-		reqs:  make(chan *request, 1024),
-		quit:  make(chan struct{}),
-		log:   opts.Logger,
-		heads: map[string]head{},
+		path:     path,
+		opts:     opts,
+		reqs:     make(chan *request, 1024),
+		quit:     make(chan struct{}),
+		log:      opts.Logger,
+		heads:    map[string]head{},
+		verified: make(chan struct{}),
 	}
 	err = l.guard("open", func() error {
 		var err error
@@ -283,11 +296,71 @@ func Open(path string, opts Options) (*Log, error) {
 			return fail(err)
 		}
 	}
+	if opts.ReadOnly || opts.NoVerify {
+		close(l.verified)
+	} else {
+		l.wg.Add(1)
+		go l.verifyAtOpen()
+	}
 	if !opts.ReadOnly {
 		l.wg.Add(1)
 		go l.run()
 	}
 	return l, nil
+}
+
+// Verified is closed once the verification at open is done, whatever it
+// found (Health tells): at once for a read-only log or with NoVerify.
+func (l *Log) Verified() <-chan struct{} { return l.verified }
+
+// verifyAtOpen is the verification before the first commit (see Open).
+func (l *Log) verifyAtOpen() {
+	defer l.wg.Done()
+	defer close(l.verified)
+	defer l.verifying.Store(nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-l.quit:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	start := time.Now()
+	doing := func(what string) { l.verifying.Store(&what) }
+	doing("verifying the log before its first commit: the file's structure")
+	if _, err := l.CheckFile(ctx); err != nil {
+		if ctx.Err() == nil && !errors.Is(err, ErrClosed) {
+			l.stop(err)
+		}
+		return
+	}
+	names, err := l.Ledgers()
+	if errors.Is(err, ErrClosed) {
+		return
+	}
+	if err != nil {
+		l.stop(fmt.Errorf("verify at open: %w", err))
+		return
+	}
+	var n uint64
+	for i, name := range names {
+		doing(fmt.Sprintf("verifying the log before its first commit: ledger %s (%d of %d)", name, i+1, len(names)))
+		v, err := l.Verify(ctx, name)
+		n += v.Events
+		switch {
+		case ctx.Err() != nil, errors.Is(err, ErrClosed):
+			return
+		case errors.Is(err, ErrCheckpointDamaged):
+			// Derived data: the checkpoint store rebuilds it.
+			l.log.Error("stored checkpoint damaged", "ledger", name, "err", err)
+		case err != nil:
+			l.stop(fmt.Errorf("verify at open: %w", err)) // Verify stopped it already for a broken chain
+			return
+		}
+	}
+	l.log.Info("log verified", "file", l.path, "ledgers", len(names), "events", n, "took", time.Since(start).Round(time.Millisecond))
 }
 
 func orNone(id string) string {
@@ -424,6 +497,9 @@ func (l *Log) Health() error {
 	if p := l.stopped.Load(); p != nil {
 		return *p
 	}
+	if p := l.verifying.Load(); p != nil {
+		return errors.New(*p)
+	}
 	if p := l.commitErr.Load(); p != nil {
 		return *p
 	}
@@ -515,6 +591,12 @@ func (l *Log) Append(ctx context.Context, subs ...Submission) ([]Outcome, error)
 // run is the writer goroutine.
 func (l *Log) run() {
 	defer l.wg.Done()
+	select {
+	case <-l.verified:
+	case <-l.quit:
+		l.drain()
+		return
+	}
 	for {
 		var first *request
 		select {

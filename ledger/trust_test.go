@@ -123,6 +123,7 @@ func TestCheckpointDigest(t *testing.T) {
 				t.Errorf("verify checked %d events before the checkpoint, want %d", v.Events, tamperN)
 			}
 			// Derived data: the log still takes events.
+			<-l.Verified()
 			if err := l.Health(); err != nil {
 				t.Errorf("a damaged checkpoint stopped the log: %v", err)
 			}

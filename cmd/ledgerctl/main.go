@@ -5,7 +5,7 @@
 //	ledgerctl report STATEMENT -ledger L -year Y [-as-of D] [-unit U] [-format text|csv|json]
 //	ledgerctl status -ledger L ID                          the outcome of one event id
 //	ledgerctl rejections -ledger L                         rejected events with their reasons
-//	ledgerctl verify -ledger L [-data DIR]                 prove the hash chain is intact
+//	ledgerctl verify [-ledger L] [-data DIR] [-deep]       prove the log intact (chains, indexes, checkpoints, file)
 //	ledgerctl check -ledger L -year Y                      check the rules tying the tables together
 //	ledgerctl check -published DIR -year Y                 check a report before it is published
 //	ledgerctl export -ledger L [-data DIR] [-o FILE]       the books as a journal for hledger and ledger-cli
@@ -33,6 +33,8 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/budgetledger/budgetledger/checks"
+	"github.com/budgetledger/budgetledger/events"
+	"github.com/budgetledger/budgetledger/internal/checkpoint"
 	"github.com/budgetledger/budgetledger/internal/publish"
 	"github.com/budgetledger/budgetledger/internal/report"
 	"github.com/budgetledger/budgetledger/ledger"
@@ -47,7 +49,8 @@ const usage = `usage:
                  government-fund, state-capital, balance-sheet, notes
   ledgerctl status -ledger L [-server URL] ID
   ledgerctl rejections -ledger L [-server URL]
-  ledgerctl verify -ledger L [-server URL | -data DIR]
+  ledgerctl verify [-ledger L] [-server URL | -data DIR | -file FILE] [-deep]
+                                                            prove the log intact: chains, indexes, checkpoints, file
   ledgerctl check -ledger L -year Y [-server URL] [-v]      the rules tying the tables together (勾稽关系)
   ledgerctl check -published DIR -year Y [-ledger L] [-v]   the same rules on a report typed from its PDF, and
                                                             with -ledger every printed cell against the books
@@ -338,51 +341,150 @@ func cmdRejections(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
+// cmdVerify proves a log intact: every ledger's chain, indexes and
+// rejections, its stored checkpoint (with -deep, against the log folded
+// again), and the structure of the whole file. It exits 1 when anything
+// is damaged, saying what and where.
 func cmdVerify(ctx context.Context, args []string, stdout io.Writer) (int, error) {
 	fs := newFlags("verify")
 	server := serverFlag(fs)
-	dataDir := fs.String("data", "", "verify the log file in this data directory (ledgerd stopped)")
-	ledgerName := fs.String("ledger", "", "ledger")
+	dataDir := fs.String("data", "", "verify the log file in this data directory (ledgerd stopped), or -file")
+	file := fs.String("file", "", "verify this log file (a backup, say)")
+	ledgerName := fs.String("ledger", "", "verify this ledger only (default: every ledger)")
+	deep := fs.Bool("deep", false, "also fold each ledger's log again and compare its stored checkpoint with it")
 	if err := fs.Parse(args); err != nil {
 		return 2, err
 	}
+	if *dataDir != "" && *file == "" {
+		*file = filepath.Join(*dataDir, "ledger.db")
+	}
+	if *file != "" {
+		return verifyFile(ctx, *file, *ledgerName, *deep, stdout)
+	}
+	c := newClient(*server)
+	names := []string{*ledgerName}
 	if *ledgerName == "" {
-		return 2, fmt.Errorf("verify: -ledger is required")
+		var err error
+		if names, err = ledgerNames(ctx, c); err != nil {
+			return 2, err
+		}
 	}
-	var events uint64
-	var head string
-	if *dataDir != "" {
-		l, err := ledger.Open(filepath.Join(*dataDir, "ledger.db"), ledger.Options{ReadOnly: true})
-		if err != nil {
-			return 2, err
-		}
-		defer l.Close()
-		v, err := l.Verify(ctx, *ledgerName)
-		if errors.Is(err, ledger.ErrChainBroken) {
-			fmt.Fprintf(stdout, "%s: NOT VERIFIED after %d events: %v\n", *ledgerName, v.Events, err)
-			return 1, nil
-		}
-		if err != nil {
-			return 2, err
-		}
-		events, head = v.Events, v.HeadHex
-	} else {
+	code := 0
+	for _, name := range names {
 		var v struct {
-			Events uint64 `json:"events"`
-			Head   string `json:"head"`
+			Events     uint64                 `json:"events"`
+			Head       string                 `json:"head"`
+			Rejections uint64                 `json:"rejections"`
+			Checkpoint ledger.CheckpointCheck `json:"checkpoint"`
+			File       ledger.FileCheck       `json:"file"`
 		}
-		code, err := newClient(*server).get(ctx, "/v1/ledgers/"+url.PathEscape(*ledgerName)+"/verify", &v)
-		if code == http.StatusConflict {
-			fmt.Fprintf(stdout, "%s: NOT VERIFIED: %v\n", *ledgerName, err)
-			return 1, nil
+		path := "/v1/ledgers/" + url.PathEscape(name) + "/verify"
+		if *deep {
+			path += "?deep=true"
+		}
+		status, err := c.get(ctx, path, &v)
+		if status == http.StatusConflict {
+			fmt.Fprintf(stdout, "%s: NOT VERIFIED: %v\n", name, err)
+			code = 1
+			continue
 		}
 		if err != nil {
 			return 2, err
 		}
-		events, head = v.Events, v.Head
+		fmt.Fprintf(stdout, "%s: verified %d events; head %s; %d rejections; %s\n", name, v.Events, v.Head, v.Rejections, checkpointLine(v.Checkpoint, *deep))
+		if name == names[len(names)-1] {
+			fmt.Fprintln(stdout, fileLine(v.File))
+		}
 	}
-	fmt.Fprintf(stdout, "%s: verified %d events; head %s\n", *ledgerName, events, head)
-	return 0, nil
+	return code, nil
+}
+
+// verifyFile is cmdVerify on a log file read directly.
+func verifyFile(ctx context.Context, path, only string, deep bool, stdout io.Writer) (int, error) {
+	if _, err := os.Stat(path); err != nil {
+		return 2, err
+	}
+	l, err := ledger.Open(path, ledger.Options{ReadOnly: true})
+	if errors.Is(err, ledger.ErrDamaged) {
+		fmt.Fprintf(stdout, "%s: NOT VERIFIED: %v\n", path, err)
+		return 1, nil
+	}
+	if err != nil {
+		return 2, err
+	}
+	defer l.Close()
+	code := 0
+	fc, err := l.CheckFile(ctx)
+	switch {
+	case errors.Is(err, ledger.ErrDamaged):
+		fmt.Fprintf(stdout, "%s: NOT VERIFIED: %v\n", path, err)
+		code = 1
+	case err != nil:
+		return 2, err
+	}
+	names := []string{only}
+	if only == "" {
+		if names, err = l.Ledgers(); err != nil {
+			fmt.Fprintf(stdout, "%s: NOT VERIFIED: %v\n", path, err)
+			return 1, nil
+		}
+	}
+	for _, name := range names {
+		v, err := l.Verify(ctx, name)
+		if err == nil && deep {
+			v.Checkpoint, err = l.VerifyCheckpoint(ctx, name, func(ctx context.Context, cp ledger.Checkpoint) ([]events.Event, error) {
+				return checkpoint.Refold(ctx, l, name, cp.Seq)
+			})
+		}
+		switch {
+		case errors.Is(err, ledger.ErrCheckpointDamaged):
+			fmt.Fprintf(stdout, "%s: verified %d events; head %s; %d rejections; checkpoint DAMAGED: %v (the log is intact; ledgerd rebuilds the checkpoint from it when it starts)\n",
+				name, v.Events, v.HeadHex, v.Rejections, err)
+			code = 1
+		case errors.Is(err, ledger.ErrChainBroken), errors.Is(err, ledger.ErrDamaged):
+			fmt.Fprintf(stdout, "%s: NOT VERIFIED after %d events: %v\n", name, v.Events, err)
+			code = 1
+		case err != nil:
+			return 2, err
+		default:
+			fmt.Fprintf(stdout, "%s: verified %d events; head %s; %d rejections; %s\n", name, v.Events, v.HeadHex, v.Rejections, checkpointLine(v.Checkpoint, deep))
+		}
+	}
+	if code == 0 || fc.Pages > 0 {
+		fmt.Fprintln(stdout, fileLine(fc))
+	}
+	return code, nil
+}
+
+func checkpointLine(c ledger.CheckpointCheck, deep bool) string {
+	switch {
+	case !c.Stored:
+		return "no checkpoint stored"
+	case deep:
+		return fmt.Sprintf("checkpoint at seq %d (%d events) intact and equal to the log folded again", c.Seq, c.Events)
+	}
+	return fmt.Sprintf("checkpoint at seq %d (%d events) intact", c.Seq, c.Events)
+}
+
+func fileLine(f ledger.FileCheck) string {
+	return fmt.Sprintf("file: structure intact at transaction %d: %d pages of %d bytes, %d in use, %d free", f.TxID, f.Pages, f.PageSize, f.Reached, f.Free)
+}
+
+// ledgerNames lists the ledgers ledgerd serves.
+func ledgerNames(ctx context.Context, c client) ([]string, error) {
+	var list struct {
+		Ledgers []struct {
+			Ledger string `json:"ledger"`
+		} `json:"ledgers"`
+	}
+	if _, err := c.get(ctx, "/v1/ledgers", &list); err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, l := range list.Ledgers {
+		names = append(names, l.Ledger)
+	}
+	return names, nil
 }
 
 func cmdCheck(ctx context.Context, args []string, stdout io.Writer) (int, error) {

@@ -29,6 +29,8 @@ func main() {
 	flag.StringVar(&cfg.DepartmentsFile, "departments", "", "TSV file defining departments as sets of ledgers (columns: department, ledger)")
 	flag.StringVar(&cfg.DebugAddr, "debug-addr", "", "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060")
 	flag.BoolVar(&cfg.Demo, "demo", false, "publish the sample ledger (青浦区政务服务办公室 2020) through NATS at start")
+	flag.BoolVar(&cfg.AcceptLog, "accept-log", false, "start on DATA/ledger.db as it is (a new, empty log when it is missing) although the data directory held another or a later log; events acknowledged before may be lost")
+	flag.Int64Var(&cfg.InboxMaxBytes, "inbox-max-bytes", 0, "most bytes of events waiting in the inbox stream before publishes are refused (default: with the embedded NATS, half its disk's free space, at most 1 GiB; otherwise 1 GiB)")
 	flag.Parse()
 	tuneGC()
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))

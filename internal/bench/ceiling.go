@@ -36,7 +36,7 @@ func RunCeilingServer(ctx context.Context, dir, listen string) error {
 	if err != nil {
 		return err
 	}
-	stream, err := js.CreateOrUpdateStream(ctx, ingest.StreamConfig(1))
+	stream, err := js.CreateOrUpdateStream(ctx, ingest.StreamConfig(1, 0))
 	if err != nil {
 		return fmt.Errorf("ceiling stream: %w", err)
 	}

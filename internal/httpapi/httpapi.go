@@ -41,6 +41,8 @@ type Handler struct {
 	mux         *http.ServeMux
 	departments map[string][]string
 	events      EventsFunc
+	ready       func() error
+	refold      func(ctx context.Context, ledgerName string, seq uint64) ([]events.Event, error)
 }
 
 // EventsFunc returns what a ledger knew at k, for folding into statements
@@ -59,6 +61,13 @@ type Options struct {
 	Departments map[string][]string
 	// Events serves the folds; the log itself when nil.
 	Events EventsFunc
+	// Ready tells why the service cannot take events now, or nil; it
+	// answers /readyz. Nil: the log's own Health.
+	Ready func() error
+	// Refold rebuilds a ledger's checkpoint of its first seq records from
+	// the log, for verify?deep=true; without it deep verification is
+	// refused.
+	Refold func(ctx context.Context, ledgerName string, seq uint64) ([]events.Event, error)
 }
 
 // New returns the API handler over a log.
@@ -67,13 +76,20 @@ func New(l *ledger.Log, cat *events.Catalog, opts Options) *Handler {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	h := &Handler{log: l, cat: cat, logger: logger, mux: http.NewServeMux(), departments: opts.Departments, events: opts.Events}
+	h := &Handler{log: l, cat: cat, logger: logger, mux: http.NewServeMux(), departments: opts.Departments, events: opts.Events,
+		ready: opts.Ready, refold: opts.Refold}
+	if h.ready == nil {
+		h.ready = l.Health
+	}
 	if h.events == nil {
 		h.events = func(ctx context.Context, ledgerName string, _ events.Date, k ledger.KnownAt, errp *error) func(yield func(events.Event) bool) {
 			return l.EventsKnownAt(ctx, ledgerName, k, errp)
 		}
 	}
+	// /healthz is liveness: the process serves. /readyz is readiness: it
+	// can take events now (503 with the reason while it cannot).
 	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
+	h.mux.HandleFunc("GET /readyz", h.readyz)
 	h.mux.HandleFunc("GET /v1/ledgers", h.ledgers)
 	h.mux.HandleFunc("GET /v1/ledgers/{ledger}/events", h.listEvents)
 	h.mux.HandleFunc("POST /v1/ledgers/{ledger}/events", h.appendEvents)
@@ -114,6 +130,12 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status, code = http.StatusBadRequest, "bad_request"
 	case errors.Is(err, ledger.ErrChainBroken):
 		status, code = http.StatusConflict, "chain_broken"
+	case errors.Is(err, ledger.ErrDamaged):
+		status, code = http.StatusConflict, "damaged"
+	case errors.Is(err, ledger.ErrCheckpointDamaged):
+		status, code = http.StatusConflict, "checkpoint_damaged"
+	case errors.Is(err, ledger.ErrStopped):
+		status, code = http.StatusServiceUnavailable, "stopped"
 	case errors.Is(err, projections.ErrUnplaced), errors.Is(err, projections.ErrOverflow):
 		// The events are in the log but this statement cannot show them;
 		// the message names the event and what is wrong.
@@ -280,13 +302,47 @@ func (h *Handler) listEvents(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, map[string]any{"events": out})
 }
 
+func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {
+	if err := h.ready(); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": err.Error()})
+		return
+	}
+	writeJSON(w, 200, map[string]string{"status": "ready"})
+}
+
+// verify checks a ledger's chain, indexes and rejections, its stored
+// checkpoint, and the structure of the whole file; with deep=true it
+// also folds the log again and compares the checkpoint with it.
 func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
-	v, err := h.log.Verify(r.Context(), r.PathValue("ledger"))
+	deep := false
+	if s := r.URL.Query().Get("deep"); s != "" {
+		var err error
+		if deep, err = strconv.ParseBool(s); err != nil {
+			h.fail(w, r, badRequest("deep=%q: expected true or false", s))
+			return
+		}
+	}
+	if deep && h.refold == nil {
+		h.fail(w, r, badRequest("deep=true: this server cannot fold a ledger's log again"))
+		return
+	}
+	name := r.PathValue("ledger")
+	v, err := h.log.Verify(r.Context(), name)
+	if err == nil && deep {
+		v.Checkpoint, err = h.log.VerifyCheckpoint(r.Context(), name, func(ctx context.Context, cp ledger.Checkpoint) ([]events.Event, error) {
+			return h.refold(ctx, name, cp.Seq)
+		})
+	}
+	var file ledger.FileCheck
+	if err == nil {
+		file, err = h.log.CheckFile(r.Context())
+	}
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, 200, map[string]any{"ledger": v.Ledger, "events": v.Events, "head": v.HeadHex, "verified": true})
+	writeJSON(w, 200, map[string]any{"ledger": v.Ledger, "events": v.Events, "head": v.HeadHex, "verified": true,
+		"rejections": v.Rejections, "checkpoint": v.Checkpoint, "deep": deep, "file": file})
 }
 
 // filter reads year=, as_of= and unit=.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -33,9 +34,27 @@ const DuplicateWindow = 10 * time.Second
 // DefaultBatch is the most inbox messages committed in one transaction.
 const DefaultBatch = 1000
 
+// DefaultMaxBytes is the inbox stream's default byte limit (Config.MaxBytes).
+const DefaultMaxBytes = 1 << 30
+
+// MaxMessage bounds one inbox message: the NATS server's default maximum
+// payload, far above any real event (a voucher's event is well under
+// 1 KiB; submit.MaxEvent refuses one over 64 KiB).
+const MaxMessage = 1 << 20
+
 // StreamConfig is the inbox stream: every ledger's inbox subject, on disk,
-// with replicas copies.
-func StreamConfig(replicas int) jetstream.StreamConfig {
+// with replicas copies, at most maxBytes of messages waiting.
+//
+// DiscardNew: once maxBytes wait (ledgerd stopped, or its disk full), a
+// publish is refused with an error the publisher sees at once ("maximum
+// bytes exceeded"), and nothing already accepted is dropped. A limit well
+// under the free disk keeps JetStream itself from running out of space,
+// which on nats-server leaves the stream unable to write until it is
+// restarted.
+func StreamConfig(replicas int, maxBytes int64) jetstream.StreamConfig {
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBytes
+	}
 	return jetstream.StreamConfig{
 		Name:        StreamName,
 		Description: "budgetledger inbox: events waiting for ledgerd to append them",
@@ -46,25 +65,32 @@ func StreamConfig(replicas int) jetstream.StreamConfig {
 		Retention:  jetstream.WorkQueuePolicy,
 		Duplicates: DuplicateWindow,
 		Replicas:   max(replicas, 1),
+		MaxBytes:   maxBytes,
+		MaxMsgSize: MaxMessage,
+		Discard:    jetstream.DiscardNew,
 	}
 }
 
 // ConsumerConfig is ledgerd's durable pull consumer of the inbox. Acks are
 // explicit (a work queue requires it), one per message, sent after the
-// message's batch committed.
+// message's batch committed. It delivers from the stream's first message:
+// ledgerd makes it anew whenever it starts consuming (see consume).
 func ConsumerConfig(batch int, ackWait time.Duration) jetstream.ConsumerConfig {
 	return jetstream.ConsumerConfig{
 		Durable:       ConsumerName,
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       ackWait,
 		MaxAckPending: 4 * batch,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
 	}
 }
 
 // PullOptions are the pull settings of a consumer that keeps batch
-// messages on hand while the previous batch commits.
+// messages on hand while the previous batch commits. The server's
+// heartbeat every 5 seconds lets a consumer notice within 10 that
+// JetStream stopped serving it.
 func PullOptions(batch int) []jetstream.PullConsumeOpt {
-	return []jetstream.PullConsumeOpt{jetstream.PullMaxMessages(2 * batch)}
+	return []jetstream.PullConsumeOpt{jetstream.PullMaxMessages(2 * batch), jetstream.PullHeartbeat(5 * time.Second)}
 }
 
 // Config wires an Ingester.
@@ -88,6 +114,8 @@ type Config struct {
 	// wait for the commit concurrently, which is what lets many requests
 	// share one transaction.
 	MaxRequests int
+	// MaxBytes is the inbox stream's byte limit (default DefaultMaxBytes).
+	MaxBytes int64
 }
 
 // Ingester runs the NATS side of ledgerd.
@@ -99,6 +127,19 @@ type Config struct {
 // commit fails is retried, holding the pipeline, until it commits or
 // ledgerd stops; so later events never overtake it.
 //
+// Order across crashes: JetStream redelivers a message fetched and not
+// acked only after AckWait, by which time later messages may have been
+// committed; a reversal would then arrive before its event. So the
+// consumer is never reused: every session of consuming (each start, and
+// again after a delivery was lost or JetStream failed) deletes the
+// durable consumer and makes it anew, which delivers the inbox from its
+// first message, in stream order. Messages already committed come back
+// as duplicates, which the log's id index answers, and are acked, so the
+// work queue drains to empty, even of messages a crash left in it with
+// the old consumer's ack floor past them. Within a session the delivery
+// sequence must run without a gap; a gap (a delivery lost on the way)
+// ends the session the same way, after everything before it committed.
+//
 // Shutdown (Close) stops new work first (request subscriptions, fetching)
 // and then lets work already started finish: an Append that began is never
 // cancelled, so its caller always learns the real outcome and every batch
@@ -108,12 +149,17 @@ type Config struct {
 type Ingester struct {
 	cfg    Config
 	js     jetstream.JetStream
-	cons   jetstream.Consumer
+	cons   jetstream.Consumer // the first session's, made by Start
 	subs   []*nats.Subscription
 	cancel context.CancelFunc // stops fetching; never cancels an Append
 	wg     sync.WaitGroup
 	sem    chan struct{}
 	log    *slog.Logger
+
+	// health is why the inbox is not being consumed now; nil while it is.
+	health atomic.Pointer[error]
+	// restart ends the session running, for the reason sent (Restart).
+	restart chan string
 
 	// mu guards closing and every wg.Add made by a request handler, so that
 	// no handler starts work once Close has begun waiting.
@@ -121,8 +167,8 @@ type Ingester struct {
 	closing bool
 }
 
-// Start creates the inbox stream and its durable consumer if missing,
-// subscribes to the request subjects and starts consuming.
+// Start creates the inbox stream if missing and a new durable consumer of
+// it, subscribes to the request subjects and starts consuming.
 func Start(ctx context.Context, cfg Config) (*Ingester, error) {
 	if cfg.Batch <= 0 {
 		cfg.Batch = DefaultBatch
@@ -140,18 +186,16 @@ func Start(ctx context.Context, cfg Config) (*Ingester, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
-	stream, err := js.CreateOrUpdateStream(ctx, StreamConfig(cfg.Replicas))
-	if err != nil {
-		return nil, fmt.Errorf("ingest: create stream %s: %w", StreamName, err)
-	}
-	cons, err := stream.CreateOrUpdateConsumer(ctx, ConsumerConfig(cfg.Batch, cfg.AckWait))
-	if err != nil {
-		return nil, fmt.Errorf("ingest: create consumer %s: %w", ConsumerName, err)
-	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	in := &Ingester{
-		cfg: cfg, js: js, cons: cons, cancel: cancel, log: cfg.Logger,
-		sem: make(chan struct{}, cfg.MaxRequests),
+		cfg: cfg, js: js, cancel: cancel, log: cfg.Logger,
+		sem: make(chan struct{}, cfg.MaxRequests), restart: make(chan string, 1),
+	}
+	// The first session's consumer is made here, so that a NATS that
+	// cannot hold the inbox fails the start at once.
+	if in.cons, err = in.prepare(ctx); err != nil {
+		cancel()
+		return nil, err
 	}
 	for _, s := range []struct {
 		subject string
@@ -177,6 +221,55 @@ func Start(ctx context.Context, cfg Config) (*Ingester, error) {
 	in.wg.Add(1)
 	go in.consume(runCtx)
 	return in, nil
+}
+
+// prepare creates (or updates) the inbox stream and makes its consumer
+// anew, delivering from the stream's first message.
+func (in *Ingester) prepare(ctx context.Context) (jetstream.Consumer, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	stream, err := in.js.CreateOrUpdateStream(ctx, StreamConfig(in.cfg.Replicas, in.cfg.MaxBytes))
+	if err != nil {
+		return nil, fmt.Errorf("ingest: create stream %s: %w", StreamName, err)
+	}
+	if err := stream.DeleteConsumer(ctx, ConsumerName); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return nil, fmt.Errorf("ingest: delete consumer %s to consume the inbox from its start: %w", ConsumerName, err)
+	}
+	cons, err := stream.CreateConsumer(ctx, ConsumerConfig(in.cfg.Batch, in.cfg.AckWait))
+	if err != nil {
+		return nil, fmt.Errorf("ingest: create consumer %s: %w", ConsumerName, err)
+	}
+	return cons, nil
+}
+
+// Health tells why the inbox is not being consumed now (JetStream down, a
+// session starting again), or nil while it is. A batch waiting for a
+// commit that fails is the log's to tell (ledger.Log.Health).
+func (in *Ingester) Health() error {
+	if p := in.health.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Restart ends the session consuming the inbox and starts another from
+// the inbox's first message, once everything taken is committed: after
+// JetStream itself was started again, say, when the old consumer's
+// subscription is gone.
+func (in *Ingester) Restart(reason string) {
+	select {
+	case in.restart <- reason:
+	default: // one is on its way
+	}
+}
+
+func (in *Ingester) setHealth(err error) {
+	if err == nil {
+		in.health.Store(nil)
+		return
+	}
+	err = fmt.Errorf("the inbox is not being consumed: %w", err)
+	in.health.Store(&err)
 }
 
 // Close stops taking new events, lets those already being appended finish
@@ -208,17 +301,21 @@ func (in *Ingester) begin() bool {
 	return true
 }
 
-// batch is one fetch from the inbox, decoded.
+// batch is one fetch from the inbox, decoded; or, with done set, a
+// barrier: the commit stage closes done once every batch before it is
+// committed (or left).
 type batch struct {
 	msgs []jetstream.Msg
 	subs []ledger.Submission
+	done chan struct{}
 }
 
 // consume runs the inbox as a pipeline of three: the NATS client keeps up
 // to two batches of messages fetched ahead (Consume), this goroutine cuts
 // them into batches and decodes them, and commit appends batch N and waits
 // for its fsync while batch N+1 is decoded. The disk wait, the CPU work and
-// the network overlap; batches are committed in inbox order.
+// the network overlap; batches are committed in inbox order. It runs one
+// session after another (see Ingester) until ctx ends.
 func (in *Ingester) consume(ctx context.Context) {
 	defer in.wg.Done()
 	batches := make(chan batch, 1)
@@ -226,38 +323,108 @@ func (in *Ingester) consume(ctx context.Context) {
 	go in.commit(ctx, batches)
 	defer close(batches)
 
-	f := newFeed[jetstream.Msg](2 * in.cfg.Batch)
-	msgs, handler := f.ch, f.put
-	opts := append(PullOptions(in.cfg.Batch), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-		in.log.Warn("inbox consume", "err", err)
-	}))
-	var cc jetstream.ConsumeContext
-	for backoff := 100 * time.Millisecond; cc == nil; backoff = min(2*backoff, 5*time.Second) {
-		var err error
-		if cc, err = in.cons.Consume(handler, opts...); err != nil {
-			in.log.Warn("inbox consume", "err", err)
+	cons := in.cons
+	for {
+		err := in.session(ctx, cons, batches)
+		if ctx.Err() != nil {
+			return
+		}
+		in.setHealth(err)
+		in.log.Warn("inbox consumer starting again from the first message not committed", "reason", err)
+		// Everything taken before must be committed first, or a message
+		// redelivered by the new consumer could overtake it.
+		done := make(chan struct{})
+		batches <- batch{done: done}
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return
+		}
+		for backoff := 100 * time.Millisecond; ; backoff = min(2*backoff, 5*time.Second) {
+			if cons, err = in.prepare(ctx); err == nil {
+				break
+			}
+			in.setHealth(err)
 			if sleep(ctx, backoff); ctx.Err() != nil {
 				return
 			}
 		}
 	}
+}
+
+// session consumes the inbox with cons until ctx ends (nil) or the
+// consumer cannot go on: an error of JetStream's, or a gap in the delivery
+// sequence. Every message taken before that is handed to the commit stage;
+// the rest are left for the next session.
+func (in *Ingester) session(ctx context.Context, cons jetstream.Consumer, batches chan<- batch) error {
+	f := newFeed[jetstream.Msg](2 * in.cfg.Batch)
+	msgs, handler := f.ch, f.put
+	failed := make(chan error, 1)
+	opts := append(PullOptions(in.cfg.Batch), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+		in.log.Warn("inbox consume", "err", err)
+		if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) ||
+			errors.Is(err, jetstream.ErrNoHeartbeat) || errors.Is(err, nats.ErrJetStreamNotEnabled) {
+			select {
+			case failed <- err:
+			default:
+			}
+		}
+	}))
+	cc, err := cons.Consume(handler, opts...)
+	if err != nil {
+		return fmt.Errorf("consume: %w", err)
+	}
+	in.setHealth(nil)
+	var delivered uint64 // the delivery sequence of the last message taken
+	// send hands b to the commit stage up to the first message that does
+	// not follow the one before it; it reports the gap, if any.
+	send := func(b []jetstream.Msg) error {
+		for i, m := range b {
+			md, err := m.Metadata()
+			if err != nil {
+				return fmt.Errorf("message without metadata: %w", err)
+			}
+			if md.Sequence.Consumer != delivered+1 {
+				if i > 0 {
+					batches <- batch{msgs: b[:i], subs: in.decode(b[:i])}
+				}
+				return fmt.Errorf("a delivery was lost: delivery %d came after %d", md.Sequence.Consumer, delivered)
+			}
+			delivered = md.Sequence.Consumer
+		}
+		batches <- batch{msgs: b, subs: in.decode(b)}
+		return nil
+	}
+	stop := func() {
+		cc.Stop()
+		f.close()
+	}
 	for {
 		select {
 		case <-ctx.Done():
-			cc.Stop()
-			f.close()
+			stop()
 			// Messages already handed over are committed, as every batch
 			// taken is: the commit stage drains its channel before it ends.
 			for {
 				b := take(msgs, nil, in.cfg.Batch)
 				if len(b) == 0 {
-					return
+					return nil
 				}
-				batches <- batch{msgs: b, subs: in.decode(b)}
+				if err := send(b); err != nil {
+					return nil
+				}
 			}
+		case err := <-failed:
+			stop()
+			return err
+		case reason := <-in.restart:
+			stop()
+			return errors.New(reason)
 		case m := <-msgs:
-			b := take(msgs, []jetstream.Msg{m}, in.cfg.Batch)
-			batches <- batch{msgs: b, subs: in.decode(b)}
+			if err := send(take(msgs, []jetstream.Msg{m}, in.cfg.Batch)); err != nil {
+				stop()
+				return err
+			}
 		}
 	}
 }
@@ -322,6 +489,10 @@ func (in *Ingester) commit(ctx context.Context, batches <-chan batch) {
 	var buf []byte
 	left := false
 	for b := range batches {
+		if b.done != nil {
+			close(b.done)
+			continue
+		}
 		if left {
 			// A batch before this one was left uncommitted; committing
 			// this one would let it overtake that batch.

@@ -17,6 +17,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -56,6 +58,18 @@ type Config struct {
 	// DebugAddr, when set, serves Go's profiler (/debug/pprof/) there: on
 	// its own listener, so that it is never exposed with the API.
 	DebugAddr string
+	// AcceptLog starts on DataDir/ledger.db as it is (a new, empty log
+	// when it is missing) although the data directory shows it held
+	// another or a later one: the operator's way out of a loss with no
+	// backup to restore (ledgerd -accept-log).
+	AcceptLog bool
+	// InboxMaxBytes limits the inbox stream (see ingest.StreamConfig). 0:
+	// with the embedded NATS, half of what its disk has free at start
+	// beyond a reserve, at most 1 GiB; with another NATS, 1 GiB.
+	InboxMaxBytes int64
+	// NoVerify skips the log's verification before its first commit
+	// (ledger.Options.NoVerify); for benchmarks of the start itself.
+	NoVerify bool
 }
 
 // Service is a running ledgerd.
@@ -71,7 +85,21 @@ type Service struct {
 	ln     net.Listener
 	logger *slog.Logger
 	done   chan error
+
+	// The watchdog (watch.go) and what it keeps.
+	stopWatch  context.CancelFunc
+	watching   sync.WaitGroup
+	ready      atomic.Pointer[readiness]
+	verifying  atomic.Pointer[string]
+	reserve    int64 // the room JetStream's disk needs before it is started again
+	jsMaxStore int64 // the embedded JetStream's store limit
 }
+
+// Names in the data directory.
+const (
+	logFile  = "ledger.db"
+	markFile = "ledger.mark"
+)
 
 // Start starts every part and returns once all of them serve.
 func Start(ctx context.Context, cfg Config) (s *Service, err error) {
@@ -116,9 +144,16 @@ func Start(ctx context.Context, cfg Config) (s *Service, err error) {
 		go func() { _ = s.debug.Serve(dln) }()
 		cfg.Logger.Info("profiler serving", "addr", "http://"+dln.Addr().String()+"/debug/pprof/")
 	}
+	if err := checkDataDir(cfg); err != nil {
+		return s, err
+	}
 	url := cfg.NATSURL
+	maxBytes := cfg.InboxMaxBytes
 	if url == "" {
-		if s.ns, err = EmbeddedNATS(cfg.DataDir, cfg.NATSListen); err != nil {
+		if err := s.sizeInbox(&maxBytes); err != nil {
+			return s, err
+		}
+		if s.ns, err = startNATS(cfg.DataDir, cfg.NATSListen, s.jsMaxStore); err != nil {
 			return s, err
 		}
 		url = s.ns.ClientURL()
@@ -127,8 +162,15 @@ func Start(ctx context.Context, cfg Config) (s *Service, err error) {
 	if err != nil {
 		return s, fmt.Errorf("connect nats %s: %w", url, err)
 	}
-	s.log, err = ledger.Open(filepath.Join(cfg.DataDir, "ledger.db"), ledger.Options{Logger: cfg.Logger, NoSync: cfg.NoSync,
-		CarryForward: projections.CarryForward})
+	s.log, err = ledger.Open(filepath.Join(cfg.DataDir, logFile), ledger.Options{Logger: cfg.Logger, NoSync: cfg.NoSync,
+		CarryForward: projections.CarryForward, Mark: filepath.Join(cfg.DataDir, markFile), AcceptFile: cfg.AcceptLog,
+		NoVerify: cfg.NoVerify})
+	if errors.Is(err, ledger.ErrNotTheLog) {
+		return s, fmt.Errorf("%w\n\nledgerd will not start on a log it cannot trust. Restore the log from a backup:\n"+
+			"    ledgerctl restore -data %s BACKUP-FILE\n"+
+			"or, to go on with %s as it is (a new, empty log if it is missing; events acknowledged before may be lost):\n"+
+			"    ledgerd -data %s -accept-log", err, cfg.DataDir, filepath.Join(cfg.DataDir, logFile), cfg.DataDir)
+	}
 	if err != nil {
 		return s, err
 	}
@@ -138,10 +180,15 @@ func Start(ctx context.Context, cfg Config) (s *Service, err error) {
 	if err := s.cp.Open(ctx); err != nil {
 		return s, err
 	}
-	s.in, err = ingest.Start(ctx, ingest.Config{Conn: s.nc, Log: s.log, Catalog: cat, Logger: cfg.Logger, AckWait: cfg.InboxAckWait, Replicas: cfg.InboxReplicas})
+	s.in, err = ingest.Start(ctx, ingest.Config{Conn: s.nc, Log: s.log, Catalog: cat, Logger: cfg.Logger, AckWait: cfg.InboxAckWait,
+		Replicas: cfg.InboxReplicas, MaxBytes: maxBytes})
 	if err != nil {
 		return s, err
 	}
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	s.stopWatch = stopWatch
+	s.check()
+	s.watching.Go(func() { s.watch(watchCtx) })
 	s.ln, err = net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return s, fmt.Errorf("listen http %s: %w", cfg.HTTPAddr, err)
@@ -150,7 +197,8 @@ func Start(ctx context.Context, cfg Config) (s *Service, err error) {
 	if err != nil {
 		return s, err
 	}
-	s.http = &http.Server{Handler: httpapi.New(s.log, cat, httpapi.Options{Logger: cfg.Logger, Departments: departments, Events: s.cp.EventsAsOf}),
+	s.http = &http.Server{Handler: httpapi.New(s.log, cat, httpapi.Options{Logger: cfg.Logger, Departments: departments, Events: s.cp.EventsAsOf,
+		Ready: s.Ready, Refold: s.refold}),
 		ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := s.http.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -170,6 +218,12 @@ func Start(ctx context.Context, cfg Config) (s *Service, err error) {
 // keeping its store under dataDir/nats and serving clients on listen.
 // ledgerbench's ceiling runs the same server, so that the two compare.
 func EmbeddedNATS(dataDir, listen string) (*server.Server, error) {
+	return startNATS(dataDir, listen, 0)
+}
+
+// startNATS is EmbeddedNATS with JetStream's store limited to maxStore
+// bytes (0: the server's default, the disk's free space).
+func startNATS(dataDir, listen string, maxStore int64) (*server.Server, error) {
 	host, portStr, err := net.SplitHostPort(listen)
 	if err != nil {
 		return nil, fmt.Errorf("nats listen %q: %w", listen, err)
@@ -187,6 +241,9 @@ func EmbeddedNATS(dataDir, listen string) (*server.Server, error) {
 		Port:       port,
 		JetStream:  true,
 		StoreDir:   filepath.Join(dataDir, "nats"),
+		// The limit the watchdog starts JetStream again with too
+		// (jsConfig).
+		JetStreamMaxStore: maxStore,
 		NoSigs:     true,
 		NoLog:      true,
 	})
@@ -228,6 +285,10 @@ func (s *Service) Done() <-chan error { return s.done }
 // then the writer, then the servers.
 func (s *Service) Close() error {
 	var errs []error
+	if s.stopWatch != nil {
+		s.stopWatch()
+		s.watching.Wait()
+	}
 	if s.debug != nil {
 		errs = append(errs, s.debug.Close())
 	}
@@ -313,4 +374,57 @@ func loadDepartments(path string) (map[string][]string, error) {
 		out[d] = append(out[d], l)
 	}
 	return out, nil
+}
+
+// checkDataDir refuses a data directory whose embedded JetStream store
+// shows it held a ledger when neither its log nor its mark is there: the
+// state of a directory that ran before marks were kept, whose ledger.db is
+// gone. (With a mark, ledger.Open refuses it.)
+func checkDataDir(cfg Config) error {
+	if cfg.AcceptLog || cfg.NATSURL != "" {
+		return nil
+	}
+	for _, name := range []string{logFile, markFile} {
+		if _, err := os.Stat(filepath.Join(cfg.DataDir, name)); !errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+	}
+	streams := filepath.Join(cfg.DataDir, "nats", "jetstream", server.DEFAULT_GLOBAL_ACCOUNT, "streams", ingest.StreamName)
+	if _, err := os.Stat(streams); err != nil {
+		return nil
+	}
+	return fmt.Errorf("%s holds the inbox of a ledger (%s) but no %s: ledgerd will not start a new, empty log in its place.\n"+
+		"Restore the log from a backup:\n    ledgerctl restore -data %s BACKUP-FILE\n"+
+		"or, to start a new, empty log here anyway (events acknowledged before are lost):\n    ledgerd -data %s -accept-log",
+		cfg.DataDir, streams, logFile, cfg.DataDir, cfg.DataDir)
+}
+
+// sizeInbox chooses the embedded inbox's byte limit and JetStream's store
+// limit from the free space of the data directory's disk, leaving a
+// reserve: the disk the log grows on too, on the default layout, so that
+// JetStream meets its own limit (a publish refused with an error) well
+// before the disk's end (a store that cannot write).
+func (s *Service) sizeInbox(maxBytes *int64) error {
+	free, err := freeBytes(s.cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	size, err := sizeBytes(s.cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	s.reserve = min(64<<20, max(size/10, 1<<20))
+	if *maxBytes <= 0 {
+		*maxBytes = min(ingest.DefaultMaxBytes, max((free-s.reserve)/2, 1<<20))
+	}
+	s.jsMaxStore = *maxBytes + max(*maxBytes/4, 16<<20)
+	s.logger.Info("inbox limits", "inbox_max_mib", *maxBytes>>20, "jetstream_max_store_mib", s.jsMaxStore>>20,
+		"disk_free_mib", free>>20, "reserve_mib", s.reserve>>20)
+	return nil
+}
+
+// refold rebuilds a ledger's checkpoint from the log, for a deep
+// verification.
+func (s *Service) refold(ctx context.Context, ledgerName string, seq uint64) ([]events.Event, error) {
+	return checkpoint.Refold(ctx, s.log, ledgerName, seq)
 }
