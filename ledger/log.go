@@ -124,8 +124,8 @@ type Log struct {
 	mu     sync.RWMutex
 	closed atomic.Bool
 
-	stopped   atomic.Pointer[error] // why the log stopped taking events
-	commitErr atomic.Pointer[error] // the last commit's failure, until one succeeds
+	stopped   atomic.Pointer[error]  // why the log stopped taking events
+	commitErr atomic.Pointer[error]  // the last commit's failure, until one succeeds
 	verifying atomic.Pointer[string] // what the verification at open is doing, until it is done
 	verified  chan struct{}          // closed when the verification at open is done
 

@@ -244,8 +244,8 @@ func startNATS(dataDir, listen string, maxStore int64) (*server.Server, error) {
 		// The limit the watchdog starts JetStream again with too
 		// (jsConfig).
 		JetStreamMaxStore: maxStore,
-		NoSigs:     true,
-		NoLog:      true,
+		NoSigs:            true,
+		NoLog:             true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("embedded nats: %w", err)
