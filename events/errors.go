@@ -46,6 +46,8 @@ const (
 	CodeYearClosed        Code = "year_closed"             // the fiscal year is closed (年终结账)
 	CodeNegativeBalance   Code = "negative_balance"        // a balance to carry forward is negative
 	CodeNotAdjustable     Code = "not_adjustable"          // an opening adjustment of a year whose previous year is open
+	CodeInvalidUTF8       Code = "invalid_utf8"            // text that is not UTF-8
+	CodeEventTooLarge     Code = "event_too_large"         // a payload larger than any real event (see the transports' limits)
 )
 
 // ValidationError says what is wrong with an event in words a finance

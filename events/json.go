@@ -197,6 +197,9 @@ func decodeJSONStrict(data []byte) (Event, error) {
 		ID: j.ID, Ledger: j.Ledger, Unit: j.Unit, FiscalYear: j.FiscalYear,
 		Source: j.Source, Voucher: j.Voucher, Memo: j.Memo,
 	}
+	if bad := utf8Error(data); bad != nil {
+		return e, bad
+	}
 	if err != nil {
 		return e, jsonError(err)
 	}

@@ -233,3 +233,38 @@ func TestDecodeJSONRejectsDuplicateBodies(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeJSONRejectsInvalidUTF8: a byte that is not UTF-8, anywhere in
+// an event, is refused with its own code and the field it lies in, never
+// read as U+FFFD (the event stored would not be the one sent).
+func TestDecodeJSONRejectsInvalidUTF8(t *testing.T) {
+	cases := []struct {
+		from, to, field string
+	}{
+		{`"source":"`, "\"source\":\"gl\xff", "source"},
+		{`"memo":"`, "\"memo\":\"\xe4\xb8", "memo"},
+		{`"functional":"`, "\"functional\":\"\xc0\xaf", "expenditure.functional"},
+		{`"unit":"`, "\"unit\":\"\xed\xa0\x80", "unit"}, // a surrogate half
+	}
+	for _, tc := range cases {
+		line := baseExpenditure
+		if !strings.Contains(line, tc.from) {
+			line = strings.Replace(line, `"source":`, `"memo":"x","source":`, 1)
+		}
+		line = strings.Replace(line, tc.from, tc.to, 1)
+		e, err := events.DecodeJSON([]byte(line))
+		var v *events.ValidationError
+		if !errors.As(err, &v) || v.Code != events.CodeInvalidUTF8 || v.Field != tc.field || !strings.Contains(v.Value, "byte ") {
+			t.Errorf("%q: err = %#v, want %s in field %s naming the byte", tc.to, err, events.CodeInvalidUTF8, tc.field)
+			continue
+		}
+		if e.ID != "qp2020-000004" {
+			t.Errorf("%q: envelope lost: %+v", tc.to, e)
+		}
+	}
+	// In a key.
+	line := strings.Replace(baseExpenditure, `"source"`, "\"sou\xffrce\"", 1)
+	if _, err := events.DecodeJSON([]byte(line)); events.CodeOf(err) != events.CodeInvalidUTF8 {
+		t.Errorf("invalid UTF-8 in a key: err = %v", err)
+	}
+}

@@ -583,6 +583,7 @@ func TestGuardKeepsCallersPanics(t *testing.T) {
 		if r := recover(); r != "caller's bug" {
 			t.Errorf("recovered %v, want the caller's own panic", r)
 		}
+		<-l.Verified()
 		if err := l.Health(); err != nil {
 			t.Errorf("a caller's panic stopped the log: %v", err)
 		}

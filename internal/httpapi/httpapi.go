@@ -5,14 +5,11 @@
 package httpapi
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"maps"
 	"math"
@@ -25,13 +22,9 @@ import (
 	"github.com/budgetledger/budgetledger/checks"
 	"github.com/budgetledger/budgetledger/events"
 	"github.com/budgetledger/budgetledger/internal/report"
-	"github.com/budgetledger/budgetledger/internal/submit"
 	"github.com/budgetledger/budgetledger/ledger"
 	"github.com/budgetledger/budgetledger/projections"
 )
-
-// maxBody bounds a POSTed batch of events.
-const maxBody = 32 << 20
 
 // Handler serves the API.
 type Handler struct {
@@ -43,6 +36,7 @@ type Handler struct {
 	events      EventsFunc
 	ready       func() error
 	refold      func(ctx context.Context, ledgerName string, seq uint64) ([]events.Event, error)
+	bodies      chan struct{} // one token per request body being read (append.go)
 }
 
 // EventsFunc returns what a ledger knew at k, for folding into statements
@@ -77,7 +71,7 @@ func New(l *ledger.Log, cat *events.Catalog, opts Options) *Handler {
 		logger = slog.Default()
 	}
 	h := &Handler{log: l, cat: cat, logger: logger, mux: http.NewServeMux(), departments: opts.Departments, events: opts.Events,
-		ready: opts.Ready, refold: opts.Refold}
+		ready: opts.Ready, refold: opts.Refold, bodies: make(chan struct{}, maxBodies)}
 	if h.ready == nil {
 		h.ready = l.Health
 	}
@@ -122,6 +116,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status, code := h.status(err)
+	if status == http.StatusInternalServerError {
+		h.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeJSON(w, status, apiError{Error: err.Error(), Code: code})
+}
+
+// status maps an error to its HTTP status and code.
+func (h *Handler) status(err error) (int, string) {
 	status, code := http.StatusInternalServerError, "internal"
 	switch {
 	case errors.Is(err, ledger.ErrNotFound):
@@ -142,11 +145,12 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status, code = http.StatusUnprocessableEntity, "unprocessable"
 	case errors.Is(err, ledger.ErrClosed), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		status, code = http.StatusServiceUnavailable, "unavailable"
+	case errors.Is(err, errTooLarge):
+		status, code = http.StatusRequestEntityTooLarge, "too_large"
+	case errors.Is(err, errNotRecorded):
+		status, code = http.StatusServiceUnavailable, "not_recorded"
 	}
-	if status == http.StatusInternalServerError {
-		h.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	}
-	writeJSON(w, status, apiError{Error: err.Error(), Code: code})
+	return status, code
 }
 
 var errBadRequest = errors.New("bad request")
@@ -192,52 +196,6 @@ func (h *Handler) outcome(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, 200, o)
-}
-
-func (h *Handler) appendEvents(w http.ResponseWriter, r *http.Request) {
-	led := r.PathValue("ledger")
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil {
-		h.fail(w, r, badRequest("read body: %v", err))
-		return
-	}
-	if len(body) > maxBody {
-		h.fail(w, r, badRequest("body larger than %d bytes; split the file", maxBody))
-		return
-	}
-	ct := r.Header.Get("Content-Type")
-	var subs []ledger.Submission
-	if submit.IsProtobuf(ct) {
-		subs = append(subs, submit.Decode(submit.Payload{Ledger: led, ContentType: ct, Data: body, Via: "http"}, h.cat))
-	} else if json.Valid(body) {
-		// One JSON event, however it is laid out.
-		subs = append(subs, submit.Decode(submit.Payload{Ledger: led, Data: body, Via: "http"}, h.cat))
-	} else {
-		// JSON Lines: one event per line.
-		sc := bufio.NewScanner(bytes.NewReader(body))
-		sc.Buffer(make([]byte, 0, 64<<10), maxBody)
-		for sc.Scan() {
-			line := bytes.TrimSpace(sc.Bytes())
-			if len(line) == 0 {
-				continue
-			}
-			subs = append(subs, submit.Decode(submit.Payload{Ledger: led, Data: bytes.Clone(line), Via: "http"}, h.cat))
-		}
-		if err := sc.Err(); err != nil {
-			h.fail(w, r, badRequest("read body: %v", err))
-			return
-		}
-	}
-	if len(subs) == 0 {
-		h.fail(w, r, badRequest("no events in the body: send one JSON event, or JSON Lines"))
-		return
-	}
-	outcomes, err := h.log.Append(r.Context(), subs...)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, 200, map[string]any{"outcomes": outcomes})
 }
 
 func (h *Handler) rejections(w http.ResponseWriter, r *http.Request) {

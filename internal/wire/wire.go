@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/budgetledger/budgetledger/events"
@@ -29,6 +31,11 @@ import (
 func DecodeEvent(data []byte) (events.Event, error) {
 	var m pb.Event
 	if err := proto.Unmarshal(data, &m); err != nil {
+		if field, ok := invalidUTF8(data, m.ProtoReflect().Descriptor(), ""); ok {
+			return events.Event{}, &events.ValidationError{
+				Code: events.CodeInvalidUTF8, Field: field, Expected: "text in UTF-8",
+			}
+		}
 		return events.Event{}, &events.ValidationError{
 			Code: events.CodeMalformedProtobuf, Field: "event", Value: "", Expected: "a protobuf budgetledger.v1.Event",
 		}
@@ -508,4 +515,45 @@ func unitPrice(a events.Amount) string {
 		return ""
 	}
 	return a.String()
+}
+
+// invalidUTF8 finds the first string field of message data (of type md)
+// that is not UTF-8, with its dotted path, for the error protobuf gives
+// without naming the field.
+func invalidUTF8(data []byte, md protoreflect.MessageDescriptor, prefix string) (string, bool) {
+	for len(data) > 0 {
+		num, typ, n := protowire.ConsumeTag(data)
+		if n < 0 {
+			return "", false
+		}
+		data = data[n:]
+		if typ != protowire.BytesType {
+			if n = protowire.ConsumeFieldValue(num, typ, data); n < 0 {
+				return "", false
+			}
+			data = data[n:]
+			continue
+		}
+		v, n := protowire.ConsumeBytes(data)
+		if n < 0 {
+			return "", false
+		}
+		data = data[n:]
+		fd := md.Fields().ByNumber(num)
+		if fd == nil {
+			continue
+		}
+		name := prefix + string(fd.Name())
+		switch fd.Kind() {
+		case protoreflect.StringKind:
+			if !utf8.Valid(v) {
+				return name, true
+			}
+		case protoreflect.MessageKind:
+			if field, ok := invalidUTF8(v, fd.Message(), name+"."); ok {
+				return field, true
+			}
+		}
+	}
+	return "", false
 }

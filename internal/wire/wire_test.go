@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bytes"
 	"errors"
 	"reflect"
 	"strings"
@@ -169,8 +170,11 @@ func TestDecodeEventErrors(t *testing.T) {
 	}{
 		{"garbage", []byte{0xff, 0xff, 0xff}, events.CodeMalformedProtobuf, "event"},
 		{"truncated", marshal(t, expenditure(valid()))[:10], events.CodeMalformedProtobuf, "event"},
-		// Strings in proto3 must be UTF-8; protobuf itself rejects them.
-		{"invalid utf-8", badUTF8, events.CodeMalformedProtobuf, "event"},
+		// Strings in proto3 must be UTF-8; protobuf itself rejects them,
+		// and the error names the field.
+		{"invalid utf-8", badUTF8, events.CodeInvalidUTF8, "id"},
+		{"invalid utf-8 in a body", bytes.Replace(marshal(t, expenditure(func() *pb.Expenditure { x := valid(); x.Project = "项目"; return x }())),
+			[]byte("项"), []byte{0xe9, 0xa1, 0xff}, 1), events.CodeInvalidUTF8, "expenditure.project"},
 		{"empty", nil, events.CodeMissingBody, "body"},
 		{"no body", marshal(t, &pb.Event{Id: "x", Ledger: "l"}), events.CodeMissingBody, "body"},
 		{"newer body kind", withUnknown(&pb.Event{Id: "x"}, 99), events.CodeUnknownBody, "body"},
