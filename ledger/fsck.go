@@ -318,8 +318,10 @@ func (l *Log) checkFile(ctx context.Context, f *os.File) (FileCheck, error) {
 	return out, err
 }
 
-// metaOf reads the meta page of transaction txid: page txid%2, unless a
-// later commit has overwritten it meanwhile.
+// metaOf reads the meta page of transaction txid: page txid%2 in a file
+// bbolt wrote, page 0 in a copy (Tx.WriteTo writes the transaction there
+// and its predecessor in page 1); neither when a later commit has
+// overwritten it meanwhile.
 func metaOf(f *os.File, txid uint64) (fileMeta, error) {
 	info, err := f.Stat()
 	if err != nil {
@@ -329,14 +331,12 @@ func metaOf(f *os.File, txid uint64) (fileMeta, error) {
 	if err != nil {
 		return fileMeta{}, err
 	}
-	m, err := readMeta(f, int(txid%2), st.PageSize)
-	if err != nil {
-		return fileMeta{}, fmt.Errorf("%w: meta page %d: %v", ErrDamaged, txid%2, err)
+	for page := range 2 {
+		if m, err := readMeta(f, page, st.PageSize); err == nil && m.txid == txid {
+			return m, nil
+		}
 	}
-	if m.txid != txid {
-		return fileMeta{}, fmt.Errorf("%w: the file moved on past transaction %d while it was read; check again", errRetry, txid)
-	}
-	return m, nil
+	return fileMeta{}, fmt.Errorf("%w: the file moved on past transaction %d while it was read; check again", errRetry, txid)
 }
 
 // errRetry marks a check that met a commit and may simply be run again.

@@ -9,6 +9,8 @@
 //	ledgerctl check -ledger L -year Y                      check the rules tying the tables together
 //	ledgerctl check -published DIR -year Y                 check a report before it is published
 //	ledgerctl export -ledger L [-data DIR] [-o FILE]       the books as a journal for hledger and ledger-cli
+//	ledgerctl backup -o FILE [-server URL | -data DIR]     a consistent, verified copy of the log
+//	ledgerctl restore -data DIR FILE                       put a backup in place
 //
 // Reads go to ledgerd's HTTP API (-server, default http://127.0.0.1:8080);
 // verify -data DIR checks a stopped ledgerd's file directly.
@@ -57,6 +59,8 @@ const usage = `usage:
   ledgerctl replay -ledger L [-server URL | -data DIR] [-out DIR] [-catalog FILE]
                                                             rebuild every statement from the log (chain checked)
                                                             and compare it byte for byte with the live one
+  ledgerctl backup -o FILE [-server URL | -data DIR]          a consistent copy of the log, verified, while ledgerd serves
+  ledgerctl restore -data DIR FILE                           put a backup in place (ledgerd stopped); the old file is kept
   ledgerctl export -ledger L [-server URL | -data DIR] [-format ledger] [-o FILE]
                                                             the money as a journal hledger and ledger-cli read
                                                             (chain checked), to check the statements with them
@@ -95,6 +99,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		code, err = cmdReplay(ctx, args[1:], stdout, stderr)
 	case "export":
 		code, err = cmdExport(ctx, args[1:], stdout, stderr)
+	case "backup":
+		code, err = cmdBackup(ctx, args[1:], stdout)
+	case "restore":
+		code, err = cmdRestore(ctx, args[1:], stdout)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -84,6 +84,7 @@ func New(l *ledger.Log, cat *events.Catalog, opts Options) *Handler {
 	// can take events now (503 with the reason while it cannot).
 	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	h.mux.HandleFunc("GET /readyz", h.readyz)
+	h.mux.HandleFunc("GET /v1/backup", h.backup)
 	h.mux.HandleFunc("GET /v1/ledgers", h.ledgers)
 	h.mux.HandleFunc("GET /v1/ledgers/{ledger}/events", h.listEvents)
 	h.mux.HandleFunc("POST /v1/ledgers/{ledger}/events", h.appendEvents)
@@ -266,6 +267,31 @@ func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, 200, map[string]string{"status": "ready"})
+}
+
+// backup streams a consistent copy of the whole log file as of the last
+// commit, while appends go on; the headers name its log and transaction.
+func (h *Handler) backup(w http.ResponseWriter, r *http.Request) {
+	started := false
+	_, err := h.log.Backup(w, func(info ledger.BackupInfo) error {
+		started = true
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Length", strconv.FormatInt(info.Bytes, 10))
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="ledger-%s-%d.db"`, info.Log, info.TxID))
+		w.Header().Set("Budgetledger-Log", info.Log)
+		w.Header().Set("Budgetledger-Txid", strconv.FormatUint(info.TxID, 10))
+		w.WriteHeader(200)
+		return nil
+	})
+	if err != nil {
+		if !started {
+			h.fail(w, r, err)
+			return
+		}
+		// Too late for a status: the copy ends short of its length,
+		// which the client sees.
+		h.logger.Warn("backup cut short", "err", err)
+	}
 }
 
 // verify checks a ledger's chain, indexes and rejections, its stored
