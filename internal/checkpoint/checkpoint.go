@@ -103,6 +103,7 @@ type view struct {
 	days, months, years *grain     // nil until loaded
 	saved               uint64     // the seq of the checkpoint last stored
 	storing             bool       // a store of it runs in the background
+	resave              bool       // the stored one is damaged: store the next one whatever its size
 
 	// state guards snap, which is replaced whole: a reader takes the
 	// pointer and never waits for an update in progress.
@@ -547,8 +548,9 @@ func (s *Store) current(ctx context.Context, ledgerName string, force bool) (*sn
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint of %s: %w", ledgerName, err)
 	}
-	if snap.seq-v.saved >= s.every && !v.storing && s.startStoring() {
-		v.storing = true
+	if (snap.seq-v.saved >= s.every || v.resave) && !v.storing && s.startStoring() {
+		resave := v.resave
+		v.storing, v.resave = true, false
 		go func() {
 			defer s.storing.Done()
 			err := s.save(ledgerName, snap)
@@ -559,6 +561,7 @@ func (s *Store) current(ctx context.Context, ledgerName string, force bool) (*sn
 				// The checkpoint in memory is still right; storing it again
 				// is only a matter of time at the next one.
 				s.logger.Warn("store checkpoint", "ledger", ledgerName, "err", err)
+				v.resave = v.resave || resave // the damaged one is still stored
 				return
 			}
 			v.saved = max(v.saved, snap.seq)
@@ -718,6 +721,7 @@ func (s *Store) load(ledgerName string, v *view) error {
 		// changed the file behind the log's back, which an operator must
 		// hear of.
 		s.logger.Error("stored checkpoint damaged: rebuilding it from the log", "ledger", ledgerName, "err", err)
+		v.resave = true
 	case err != nil:
 		return err
 	case cp.Version != projections.CompactVersion:

@@ -89,10 +89,9 @@ type Service struct {
 	// The watchdog (watch.go) and what it keeps.
 	stopWatch  context.CancelFunc
 	watching   sync.WaitGroup
-	ready      atomic.Pointer[readiness]
-	verifying  atomic.Pointer[string]
-	reserve    int64 // the room JetStream's disk needs before it is started again
-	jsMaxStore int64 // the embedded JetStream's store limit
+	jsHealth   atomic.Pointer[readiness] // the embedded JetStream's, as the watchdog last saw it
+	reserve    int64                     // the room JetStream's disk needs before it is started again
+	jsMaxStore int64                     // the embedded JetStream's store limit
 }
 
 // Names in the data directory.

@@ -40,34 +40,14 @@ func (s *Service) watch(ctx context.Context) {
 	}
 }
 
-// check looks once at every part and records why the service is not
-// ready, if it is not.
+// check looks at the embedded JetStream, which takes acting on (see
+// watch); Ready looks at the rest itself.
 func (s *Service) check() {
-	var reasons []string
-	if err := s.log.Health(); err != nil {
-		reasons = append(reasons, "log: "+err.Error())
-	}
-	if !s.nc.IsConnected() {
-		reasons = append(reasons, "nats: not connected ("+s.nc.Status().String()+")")
-	}
-	if s.ns != nil {
-		if err := s.jetStreamHealth(); err != nil {
-			reasons = append(reasons, "jetstream: "+err.Error())
-		}
-	}
-	if s.in != nil {
-		if err := s.in.Health(); err != nil {
-			reasons = append(reasons, "ingest: "+err.Error())
-		}
-	}
-	if p := s.verifying.Load(); p != nil {
-		reasons = append(reasons, *p)
-	}
 	var err error
-	if len(reasons) > 0 {
-		err = errors.New(strings.Join(reasons, "; "))
+	if s.ns != nil {
+		err = s.jetStreamHealth()
 	}
-	s.ready.Store(&readiness{err: err})
+	s.jsHealth.Store(&readiness{err: err})
 }
 
 type readiness struct{ err error }
@@ -76,10 +56,23 @@ type readiness struct{ err error }
 // cannot commit (a full disk) or stopped, NATS is unreachable, JetStream
 // cannot store, or the inbox is not being consumed.
 func (s *Service) Ready() error {
-	if r := s.ready.Load(); r != nil {
-		return r.err
+	var reasons []string
+	if err := s.log.Health(); err != nil {
+		reasons = append(reasons, "log: "+err.Error())
 	}
-	return errors.New("starting")
+	if !s.nc.IsConnected() {
+		reasons = append(reasons, "nats: not connected ("+s.nc.Status().String()+")")
+	}
+	if r := s.jsHealth.Load(); r != nil && r.err != nil {
+		reasons = append(reasons, "jetstream: "+r.err.Error())
+	}
+	if err := s.in.Health(); err != nil {
+		reasons = append(reasons, "ingest: "+err.Error())
+	}
+	if len(reasons) > 0 {
+		return errors.New(strings.Join(reasons, "; "))
+	}
+	return nil
 }
 
 // jetStreamHealth checks the embedded JetStream and, after a failure to

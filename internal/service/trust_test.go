@@ -1,0 +1,281 @@
+package service_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/budgetledger/budgetledger/internal/ingest"
+	"github.com/budgetledger/budgetledger/internal/publish"
+	"github.com/budgetledger/budgetledger/internal/service"
+)
+
+// sampleDir is a data directory whose ledgerd took the sample ledger and
+// stopped (so its checkpoint is stored).
+func sampleDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	s := startService(t, dir)
+	sum, err := publish.File(context.Background(), connect(t, s), bytes.NewReader(sampleBytes()), publish.Options{Wait: time.Minute})
+	if err != nil || sum.Accepted != len(sampleLines(t)) {
+		t.Fatalf("publish the sample: %+v, %v", sum, err)
+	}
+	checkT1(t, s) // the statement read makes the checkpoint Close stores
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func startErr(dir string, accept bool) error {
+	s, err := service.Start(context.Background(), service.Config{DataDir: dir, HTTPAddr: "127.0.0.1:0", NATSListen: "127.0.0.1:0",
+		Logger: quiet, AcceptLog: accept})
+	if err == nil {
+		s.Close()
+	}
+	return err
+}
+
+// TestStartRefusesUntrustedLog: a data directory that held a ledger but
+// whose ledger.db is missing, empty, an older copy or another ledger's
+// makes ledgerd refuse to start, saying what is wrong and the two ways out;
+// -accept-log takes the file as it is.
+func TestStartRefusesUntrustedLog(t *testing.T) {
+	dir := sampleDir(t)
+	path := filepath.Join(dir, "ledger.db")
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mark, _ := os.ReadFile(filepath.Join(dir, "ledger.mark"))
+	// An older copy: the same log before its last commits.
+	older := t.TempDir()
+	s := startService(t, older)
+	lines := sampleLines(t)
+	publishRaw(t, connect(t, s), lines[:10])
+	waitLen(t, s.Log(), "qingpu-zwb", 10)
+	s.Close()
+	other, _ := os.ReadFile(filepath.Join(older, "ledger.db"))
+
+	for _, tc := range []struct {
+		name  string
+		file  []byte
+		words string
+	}{
+		{"missing", nil, "missing"},
+		{"empty", []byte{}, "empty"},
+		{"another ledger's", other, "another ledger"},
+		{"truncated", good[:16<<10], "truncated"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			os.Remove(path)
+			if tc.file != nil {
+				if err := os.WriteFile(path, tc.file, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err := startErr(dir, false)
+			if err == nil || !strings.Contains(err.Error(), tc.words) {
+				t.Fatalf("start: %v; want a refusal saying %q", err, tc.words)
+			}
+			if tc.name != "truncated" && (!strings.Contains(err.Error(), "ledgerctl restore -data "+dir) || !strings.Contains(err.Error(), "-accept-log")) {
+				t.Errorf("the refusal does not give both ways out: %v", err)
+			}
+			if err := os.WriteFile(path, good, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "ledger.mark"), mark, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	// The log and its mark both gone: the JetStream store still shows a
+	// ledger lived here.
+	os.Remove(path)
+	os.Remove(filepath.Join(dir, "ledger.mark"))
+	if err := startErr(dir, false); err == nil || !strings.Contains(err.Error(), "holds the inbox of a ledger") {
+		t.Errorf("start without log and mark: %v", err)
+	}
+	if err := startErr(dir, true); err != nil {
+		t.Errorf("start with -accept-log: %v", err)
+	}
+	if err := startErr(dir, false); err != nil {
+		t.Errorf("start again once accepted: %v", err)
+	}
+}
+
+// waitReady waits until /readyz answers 200.
+func waitReady(t *testing.T, s *service.Service) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var doc map[string]string
+		if getJSON(t, "http://"+s.HTTPAddr()+"/readyz", &doc) == 200 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready: %v", doc)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestLogRemovedWhileRunning: once ledger.db is removed under a running
+// ledgerd, nothing more is acknowledged (a request is answered with an
+// error, an inbox message stays in the inbox) and /readyz says why, while
+// /healthz, the liveness check, stays up.
+func TestLogRemovedWhileRunning(t *testing.T) {
+	dir := t.TempDir()
+	s := startService(t, dir)
+	defer s.Close()
+	nc := connect(t, s)
+	lines := sampleLines(t)
+	publishRaw(t, nc, lines[:100])
+	waitLen(t, s.Log(), "qingpu-zwb", 100)
+	waitReady(t, s)
+	if err := os.Remove(filepath.Join(dir, "ledger.db")); err != nil {
+		t.Fatal(err)
+	}
+	reply, err := nc.Request(ingest.AppendSubject("qingpu-zwb"), lines[100], 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reply.Header.Get("Status-Error") == "" || !strings.Contains(string(reply.Data), "gone") {
+		t.Errorf("append after the log was removed: %s %s", reply.Header, reply.Data)
+	}
+	publishRaw(t, nc, lines[101:102])
+	var doc map[string]string
+	deadline := time.Now().Add(10 * time.Second)
+	for getJSON(t, "http://"+s.HTTPAddr()+"/readyz", &doc) != http.StatusServiceUnavailable {
+		if time.Now().After(deadline) {
+			t.Fatalf("readyz still %v", doc)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(doc["reason"], "gone") {
+		t.Errorf("readyz reason %q", doc["reason"])
+	}
+	if code := getJSON(t, "http://"+s.HTTPAddr()+"/healthz", nil); code != 200 {
+		t.Errorf("healthz %d", code)
+	}
+	time.Sleep(2 * testAckWait)
+	js, _ := jetstream.New(nc)
+	stream, err := js.Stream(context.Background(), ingest.StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, _ := stream.Info(context.Background())
+	if info.State.Msgs != 1 {
+		t.Errorf("the inbox holds %d messages, want the one published after the log was removed", info.State.Msgs)
+	}
+}
+
+// TestDamagedFileWhileRunning: a ledger.db truncated under a running
+// ledgerd: verify over HTTP answers an error naming the damage, statements
+// are never served from it, and the service stays up.
+func TestDamagedFileWhileRunning(t *testing.T) {
+	dir := t.TempDir()
+	s := startService(t, dir)
+	defer s.Close()
+	load := loadLines(t, 8)
+	publishRaw(t, connect(t, s), load)
+	waitLen(t, s.Log(), loadLedger, uint64(len(load)))
+	waitReady(t, s)
+	if err := os.Truncate(filepath.Join(dir, "ledger.db"), 16<<10); err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + s.HTTPAddr()
+	var doc map[string]any
+	if code := getJSON(t, base+"/v1/ledgers/"+loadLedger+"/verify", &doc); code != http.StatusConflict || doc["code"] != "damaged" {
+		t.Errorf("verify a truncated file: %d %v", code, doc)
+	}
+	if code := getJSON(t, base+"/v1/ledgers/"+loadLedger+"/events?limit=10000", &doc); code == 200 {
+		t.Errorf("events served from a truncated file")
+	}
+	if code := getJSON(t, base+"/healthz", nil); code != 200 {
+		t.Errorf("healthz after the damage: %d", code)
+	}
+	if code := getJSON(t, base+"/readyz", &doc); code != http.StatusServiceUnavailable {
+		t.Errorf("readyz after the damage: %d %v", code, doc)
+	}
+}
+
+// TestCheckpointFlipNotServed: a flipped byte in the stored checkpoint
+// (the measurement in the issue changed 一般公共预算财政拨款收入 by 6,143.52 元)
+// is found at start, logged as an error naming the ledger, the checkpoint
+// is rebuilt from the log and stored again, and the statement served is the
+// published one.
+func TestCheckpointFlipNotServed(t *testing.T) {
+	dir := sampleDir(t)
+	path := filepath.Join(dir, "ledger.db")
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("checkpoints"))
+		v := bytes.Clone(b.Get([]byte("qingpu-zwb")))
+		v[len(v)/2] ^= 0x01
+		return b.Put([]byte("qingpu-zwb"), v)
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged bytes.Buffer
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, &logged}, nil))
+	s, err := service.Start(context.Background(), service.Config{DataDir: dir, HTTPAddr: "127.0.0.1:0", NATSListen: "127.0.0.1:0", Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkT1(t, s)
+	mu.Lock()
+	msg := logged.String()
+	mu.Unlock()
+	if !strings.Contains(msg, "level=ERROR") || !strings.Contains(msg, "checkpoint damaged") || !strings.Contains(msg, "ledger=qingpu-zwb") {
+		t.Errorf("no error naming the ledger and the damage in the log:\n%s", msg)
+	}
+	waitFor(t, func() bool {
+		cp, err := s.Log().LoadCheckpoint("qingpu-zwb")
+		return err == nil && cp.Seq == uint64(len(sampleLines(t)))
+	})
+	var doc map[string]any
+	if code := getJSON(t, "http://"+s.HTTPAddr()+"/v1/ledgers/qingpu-zwb/verify?deep=true", &doc); code != 200 {
+		t.Errorf("verify after the rebuild: %d %v", code, doc)
+	}
+	s.Close()
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (w lockedWriter) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.w.Write(b)
+}
+
+func waitFor(t *testing.T, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
