@@ -22,9 +22,16 @@ import (
 // Close, no flush, exactly what a power cut does to the process.
 const childEnv = "BUDGETLEDGER_TEST_CHILD_DATA"
 
+// childAckWaitEnv sets the child's AckWait (testAckWait by default).
+const childAckWaitEnv = "BUDGETLEDGER_TEST_CHILD_ACK_WAIT"
+
 func runChild() {
 	dir := os.Getenv(childEnv)
-	s, err := service.Start(context.Background(), service.Config{DataDir: dir, HTTPAddr: "127.0.0.1:0", NATSListen: "127.0.0.1:0", InboxAckWait: testAckWait, Logger: quiet})
+	ackWait := testAckWait
+	if s := os.Getenv(childAckWaitEnv); s != "" {
+		ackWait, _ = time.ParseDuration(s)
+	}
+	s, err := service.Start(context.Background(), service.Config{DataDir: dir, HTTPAddr: "127.0.0.1:0", NATSListen: "127.0.0.1:0", InboxAckWait: ackWait, Logger: quiet})
 	if err != nil {
 		os.Stderr.WriteString(err.Error())
 		os.Exit(3)
@@ -36,11 +43,11 @@ func runChild() {
 	select {}
 }
 
-func startChild(t *testing.T, dir string) (*exec.Cmd, string) {
+func startChild(t *testing.T, dir string, env ...string) (*exec.Cmd, string) {
 	t.Helper()
 	os.Remove(filepath.Join(dir, "addr"))
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+dir)
+	cmd.Env = append(append(os.Environ(), childEnv+"="+dir), env...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
