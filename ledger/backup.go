@@ -62,6 +62,9 @@ func VerifyFile(ctx context.Context, path string) (BackupInfo, []Verification, e
 		return BackupInfo{}, nil, err
 	}
 	info := BackupInfo{Log: l.ID(), TxID: fc.TxID, Bytes: st.Size}
+	if err := st.MetaErr(); err != nil {
+		return info, nil, err
+	}
 	names, err := l.Ledgers()
 	if err != nil {
 		return info, nil, err

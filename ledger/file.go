@@ -54,6 +54,16 @@ type FileState struct {
 	DamagedMeta []int
 }
 
+// MetaErr is the damage of a meta page, as an error wrapping ErrDamaged,
+// or nil when both are intact. bbolt reads such a file at the other meta
+// page, which may be a transaction older than the last one committed.
+func (s FileState) MetaErr() error {
+	if len(s.DamagedMeta) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: meta page %d is damaged; the file reads as of transaction %d, which may be older than its last", ErrDamaged, s.DamagedMeta[0], s.TxID)
+}
+
 // Exists reports whether there is a log in the file at all.
 func (s FileState) Exists() bool { return s.Size > 0 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -328,6 +329,15 @@ func metaOf(f *os.File, txid uint64) (fileMeta, error) {
 		return fileMeta{}, err
 	}
 	st, _, err := checkOpenFile(f, info.Size())
+	// A meta page read while a commit writes it may read torn: damage only
+	// if it stays so.
+	for try := 0; err == nil && st.MetaErr() != nil && try < 5; try++ {
+		time.Sleep(20 * time.Millisecond)
+		st, _, err = checkOpenFile(f, info.Size())
+	}
+	if err == nil {
+		err = st.MetaErr()
+	}
 	if err != nil {
 		return fileMeta{}, err
 	}

@@ -422,6 +422,10 @@ func verifyFile(ctx context.Context, path, only string, deep bool, stdout io.Wri
 	}
 	defer l.Close()
 	code := 0
+	if st, err := ledger.CheckFile(path); err == nil && st.MetaErr() != nil {
+		fmt.Fprintf(stdout, "%s: NOT VERIFIED: %v\n", path, st.MetaErr())
+		code = 1
+	}
 	fc, err := l.CheckFile(ctx)
 	switch {
 	case errors.Is(err, ledger.ErrDamaged):
