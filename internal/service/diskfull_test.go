@@ -115,7 +115,9 @@ func TestDiskFull(t *testing.T) {
 				t.Errorf("no publish was refused on a full disk")
 			}
 			var doc map[string]string
-			waitFor(t, func() bool { return getJSON(t, "http://"+s.HTTPAddr()+"/readyz", &doc) == http.StatusServiceUnavailable })
+			waitFor(t, func() bool {
+				return getJSON(t, "http://"+s.HTTPAddr()+"/readyz", &doc) == http.StatusServiceUnavailable
+			})
 			t.Logf("%s: /readyz: %s", layout, doc["reason"])
 			if code := getJSON(t, "http://"+s.HTTPAddr()+"/healthz", nil); code != 200 {
 				t.Errorf("healthz on a full disk: %d", code)
@@ -190,4 +192,3 @@ func publishAll(t *testing.T, js jetstream.JetStream, lines [][]byte) (acked, re
 	}
 	return acked, refused
 }
-
