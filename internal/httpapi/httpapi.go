@@ -213,7 +213,17 @@ func (h *Handler) rejections(w http.ResponseWriter, r *http.Request) {
 	if rs == nil {
 		rs = []ledger.Rejection{}
 	}
-	writeJSON(w, 200, map[string]any{"rejections": rs})
+	// Past the day's quota rejections are counted, not stored: the
+	// counts tell how many there were.
+	counts, err := h.log.RejectionCounts(r.PathValue("ledger"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if counts == nil {
+		counts = []ledger.RejectionCount{}
+	}
+	writeJSON(w, 200, map[string]any{"rejections": rs, "counts": counts})
 }
 
 func paging(r *http.Request) (after uint64, limit int, err error) {

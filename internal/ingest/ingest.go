@@ -86,12 +86,17 @@ func ConsumerConfig(batch int, ackWait time.Duration) jetstream.ConsumerConfig {
 }
 
 // PullOptions are the pull settings of a consumer that keeps batch
-// messages on hand while the previous batch commits. The server's
-// heartbeat every 5 seconds lets a consumer notice within 10 that
-// JetStream stopped serving it.
+// messages on hand while the previous batch commits, and at most
+// feedBytes of them: a flood of large messages must not fill ledgerd's
+// memory. The server's heartbeat every 5 seconds lets a consumer notice
+// within 10 that JetStream stopped serving it.
 func PullOptions(batch int) []jetstream.PullConsumeOpt {
-	return []jetstream.PullConsumeOpt{jetstream.PullMaxMessages(2 * batch), jetstream.PullHeartbeat(5 * time.Second)}
+	return []jetstream.PullConsumeOpt{jetstream.PullMaxMessagesWithBytesLimit(2*batch, feedBytes), jetstream.PullHeartbeat(5 * time.Second)}
 }
+
+// feedBytes bounds the inbox messages fetched and not yet taken into a
+// batch, in the client and in the feed each.
+const feedBytes = 16 << 20
 
 // Config wires an Ingester.
 type Config struct {
@@ -357,7 +362,7 @@ func (in *Ingester) consume(ctx context.Context) {
 // sequence. Every message taken before that is handed to the commit stage;
 // the rest are left for the next session.
 func (in *Ingester) session(ctx context.Context, cons jetstream.Consumer, batches chan<- batch) error {
-	f := newFeed[jetstream.Msg](2 * in.cfg.Batch)
+	f := newFeed[jetstream.Msg](2*in.cfg.Batch).withBudget(feedBytes, func(m jetstream.Msg) int { return len(m.Data()) })
 	msgs, handler := f.ch, f.put
 	failed := make(chan error, 1)
 	opts := append(PullOptions(in.cfg.Batch), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
@@ -406,7 +411,7 @@ func (in *Ingester) session(ctx context.Context, cons jetstream.Consumer, batche
 			// Messages already handed over are committed, as every batch
 			// taken is: the commit stage drains its channel before it ends.
 			for {
-				b := take(msgs, nil, in.cfg.Batch)
+				b := take(f, nil, in.cfg.Batch)
 				if len(b) == 0 {
 					return nil
 				}
@@ -421,7 +426,8 @@ func (in *Ingester) session(ctx context.Context, cons jetstream.Consumer, batche
 			stop()
 			return errors.New(reason)
 		case m := <-msgs:
-			if err := send(take(msgs, []jetstream.Msg{m}, in.cfg.Batch)); err != nil {
+			f.taken(m)
+			if err := send(take(f, []jetstream.Msg{m}, in.cfg.Batch)); err != nil {
 				stop()
 				return err
 			}
@@ -435,14 +441,38 @@ func (in *Ingester) session(ctx context.Context, cons jetstream.Consumer, batche
 // on delivering what it holds for a while after Stop, and taking a later
 // message once an earlier one was left would let the later one be
 // committed first. put is called from one goroutine at a time.
+//
+// With a byte budget, put also waits while the messages waiting in the
+// feed weigh more than it, so that a flood of large messages holds the
+// client's delivery (and so the server's) instead of memory: each message
+// takes one token of the budget per feedUnit bytes begun, and gives them
+// back when the batching loop takes it.
 type feed[T any] struct {
 	ch      chan T
 	stop    chan struct{}
 	leaving bool
+	budget  chan struct{} // one token a feedUnit; nil: no budget
+	weigh   func(T) int
 }
+
+// feedUnit is the byte budget's unit: small enough that the usual event
+// of under 1 KiB takes one token.
+const feedUnit = 4 << 10
 
 func newFeed[T any](size int) *feed[T] {
 	return &feed[T]{ch: make(chan T, size), stop: make(chan struct{})}
+}
+
+// withBudget gives f a budget of bytes, weighed by weigh.
+func (f *feed[T]) withBudget(bytes int, weigh func(T) int) *feed[T] {
+	f.budget, f.weigh = make(chan struct{}, max(1, bytes/feedUnit)), weigh
+	return f
+}
+
+// tokens is the budget m takes: at least one, at most all of it, so that
+// a message larger than the budget still goes through alone.
+func (f *feed[T]) tokens(m T) int {
+	return min(cap(f.budget), 1+f.weigh(m)/feedUnit)
 }
 
 func (f *feed[T]) put(m T) {
@@ -455,6 +485,16 @@ func (f *feed[T]) put(m T) {
 		return
 	default:
 	}
+	if f.budget != nil {
+		for range f.tokens(m) {
+			select {
+			case f.budget <- struct{}{}:
+			case <-f.stop:
+				f.leaving = true
+				return
+			}
+		}
+	}
 	select {
 	case f.ch <- m:
 	case <-f.stop:
@@ -462,18 +502,38 @@ func (f *feed[T]) put(m T) {
 	}
 }
 
+// taken gives back the budget of a message taken from f.ch.
+func (f *feed[T]) taken(m T) {
+	if f.budget == nil {
+		return
+	}
+	for range f.tokens(m) {
+		<-f.budget
+	}
+}
+
 // close makes put leave every message from now on (or from the one it is
 // blocked on).
 func (f *feed[T]) close() { close(f.stop) }
 
-// take adds to b whatever messages are waiting, up to the batch size,
-// without waiting for more: under load batches fill up, and when the inbox
-// is quiet an event is committed on its own at once.
-func take(msgs <-chan jetstream.Msg, b []jetstream.Msg, size int) []jetstream.Msg {
-	for len(b) < size {
+// maxBatchBytes bounds the payloads of one batch: with large messages a
+// batch closes before it has Batch of them.
+const maxBatchBytes = 4 << 20
+
+// take adds to b whatever messages are waiting, up to the batch size and
+// maxBatchBytes, without waiting for more: under load batches fill up,
+// and when the inbox is quiet an event is committed on its own at once.
+func take(f *feed[jetstream.Msg], b []jetstream.Msg, size int) []jetstream.Msg {
+	n := 0
+	for _, m := range b {
+		n += len(m.Data())
+	}
+	for len(b) < size && n < maxBatchBytes {
 		select {
-		case m := <-msgs:
+		case m := <-f.ch:
+			f.taken(m)
 			b = append(b, m)
+			n += len(m.Data())
 		default:
 			return b
 		}

@@ -3,11 +3,16 @@ package service_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -256,4 +261,155 @@ func waitDrained(t *testing.T, nc *nats.Conn) {
 func ledgerOf(line []byte) string {
 	e, _ := events.DecodeJSON(line)
 	return e.Ledger
+}
+
+// TestFloodBounded sends what an attacker or a broken publisher would: 8
+// concurrent 30 MB bodies of random bytes over HTTP (with and without a
+// length), and 10,000 inbox messages of 100 KB each, to a ledgerd child
+// process with ledgerd's own memory limit. Its peak RSS stays under the
+// limit, every message is answered (a rejection, counted), and ledger.db
+// grows by a bounded amount: each rejection keeps 2 KiB of its payload,
+// and past the day's quota none is stored.
+//
+// BUDGETLEDGER_FLOOD_MESSAGES sets the inbox messages (2,000).
+func TestFloodBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a child process")
+	}
+	rng := rand.New(rand.NewPCG(seed(t), 17))
+	n := envInt(t, "BUDGETLEDGER_FLOOD_MESSAGES", 2_000)
+	dir := t.TempDir()
+	cmd, url := startChild(t, dir, "GOMEMLIMIT=448MiB", "GOGC=400")
+	addr, err := os.ReadFile(filepath.Join(dir, "addr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, httpAddr, _ := strings.Cut(string(addr), "\n")
+	before := fileSize(t, filepath.Join(dir, "ledger.db"))
+
+	var wg sync.WaitGroup
+	statuses := make([]int, 8)
+	for i := range 8 {
+		body := make([]byte, 30<<20)
+		for j := range body {
+			body[j] = byte(rng.Uint32())
+		}
+		wg.Go(func() {
+			var r io.Reader = bytes.NewReader(body)
+			if i%2 == 0 {
+				r = io.MultiReader(r) // no length: read until the limit
+			}
+			req, _ := http.NewRequest("POST", "http://"+httpAddr+"/v1/ledgers/flood-http/events", r)
+			req.Header.Set("Content-Type", "application/x-ndjson")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Errorf("POST %d: %v", i, err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			statuses[i] = resp.StatusCode
+		})
+	}
+	wg.Wait()
+	for i, st := range statuses {
+		if st != http.StatusRequestEntityTooLarge {
+			t.Errorf("POST %d of 30 MB: status %d, want 413", i, st)
+		}
+	}
+	httpPeak, err := procStatusKiB(cmd.Process.Pid, "VmHWM:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("after the 8 bodies: peak RSS %d MiB", httpPeak>>10)
+	if httpPeak>>10 >= 448 {
+		t.Errorf("8 bodies of 30 MB took the peak RSS to %d MiB, over ledgerd's memory limit of 448 MiB", httpPeak>>10)
+	}
+
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	payload := bytes.Repeat([]byte("x"), 100_000)
+	futures := make([]jetstream.PubAckFuture, n)
+	for i := range n {
+		m := nats.NewMsg(ingest.InboxSubject("flood"))
+		m.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("flood-%d", i))
+		m.Data = payload
+		for futures[i], err = js.PublishMsgAsync(m); errors.Is(err, jetstream.ErrTooManyStalledMsgs); futures[i], err = js.PublishMsgAsync(m) {
+			<-js.PublishAsyncComplete()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Each message acknowledged has its outcome in the ledger (the outcome
+	// messages are a notification; the look-up is the record); one refused
+	// by the inbox's byte limit was answered with that error.
+	acked, full := 0, 0
+	for i, f := range futures {
+		select {
+		case <-f.Ok():
+			acked++
+			id := fmt.Sprintf("flood-%d", i)
+			waitFor(t, func() bool {
+				var o ledger.Outcome
+				code := getJSON(t, "http://"+httpAddr+"/v1/ledgers/flood/events/"+id, &o)
+				return code == 200 && o.Status == ledger.Rejected && o.Code == events.CodeEventTooLarge
+			})
+		case err := <-f.Err():
+			// The inbox full, or more waiting to be stored than the
+			// server buffers: an answer, not a drop.
+			if !strings.Contains(err.Error(), "maximum bytes") && !strings.Contains(err.Error(), "too many requests") {
+				t.Fatalf("publish %d: %v", i, err)
+			}
+			full++
+		}
+	}
+	t.Logf("%d messages rejected event_too_large, %d refused by the inbox (full, or too many waiting to be stored)", acked, full)
+	peak, err := procStatusKiB(cmd.Process.Pid, "VmHWM:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	_ = cmd.Wait()
+	grew := fileSize(t, filepath.Join(dir, "ledger.db")) - before
+	t.Logf("8 bodies of 30 MB and %d inbox messages of 100 KB: peak RSS %d MiB (limit 448), ledger.db grew %.1f MiB", n, peak>>10, float64(grew)/(1<<20))
+	// GOGC=400 lets the heap grow to the memory limit before the
+	// collector works hard, so under a flood the peak sits near the limit
+	// by design; the file's pages the kernel maps (bbolt's mmap), which
+	// the limit does not count, may add a little.
+	if peak>>10 >= 480 {
+		t.Errorf("peak RSS %d MiB, over ledgerd's memory limit of 448 MiB and the mapped file's 32", peak>>10)
+	}
+	// Past the quota nothing is stored: at most the day's quota of
+	// rejections of 2 KiB of payload (base64 in JSON) and their envelope.
+	if limit := int64(ledger.DefaultRejectionsPerDay) * 4 << 10; grew > limit {
+		t.Errorf("ledger.db grew %d bytes, more than %d", grew, limit)
+	}
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Size()
+}
+
+// procStatusKiB reads a field of /proc/PID/status, in KiB.
+func procStatusKiB(pid int, field string) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, field); ok {
+			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
 }

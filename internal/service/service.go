@@ -243,8 +243,13 @@ func startNATS(dataDir, listen string, maxStore int64) (*server.Server, error) {
 		// The limit the watchdog starts JetStream again with too
 		// (jsConfig).
 		JetStreamMaxStore: maxStore,
-		NoSigs:            true,
-		NoLog:             true,
+		// What waits to be stored, of every publisher together: past it
+		// a publish is refused (429 Too Many Requests) instead of held in
+		// ledgerd's memory. 32 MiB is some 50,000 usual events, far more
+		// than the store falls behind by at full speed.
+		StreamMaxBufferedSize: 32 << 20,
+		NoSigs:                true,
+		NoLog:                 true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("embedded nats: %w", err)

@@ -85,10 +85,8 @@ func TooLarge(p Payload, n int, sum [32]byte) ledger.Submission {
 	if id == "" {
 		id = idIn(p.Data)
 	}
-	raw := p.Data
-	if len(raw) > ledger.MaxRawKept {
-		raw = raw[:ledger.MaxRawKept]
-	}
+	// A copy, so that the whole payload is not kept alive by its start.
+	raw := bytes.Clone(p.Data[:min(len(p.Data), ledger.MaxRawKept)])
 	return ledger.Submission{
 		Ledger: p.Ledger, ID: id, Via: p.Via, Raw: raw, RawLen: n, RawSHA256: sum,
 		Err: &events.ValidationError{Code: events.CodeEventTooLarge, Field: "event", Value: strconv.Itoa(n) + " bytes",
