@@ -196,8 +196,18 @@ func sweep(t *testing.T, rng *rand.Rand, dir string, ledgers []string, flips int
 	mark, _ := os.ReadFile(filepath.Join(dir, "ledger.mark"))
 	pages := mapPages(t, path)
 	rows := map[string]*flipRow{}
-	for i := range flips {
-		off := rng.Int64N(int64(len(pages.kind) * pages.pageSize))
+	// Random offsets, then one in the used part of each meta page and of
+	// the freelist, which few random offsets reach.
+	offsets := make([]int64, flips)
+	for i := range offsets {
+		offsets[i] = rng.Int64N(int64(len(pages.kind) * pages.pageSize))
+	}
+	for id, kind := range pages.kind {
+		if (kind == "meta" || kind == "freelist") && pages.first[id] == id {
+			offsets = append(offsets, int64(id*pages.pageSize)+rng.Int64N(int64(pages.used[id])))
+		}
+	}
+	for i, off := range offsets {
 		kind := pages.kind[off/int64(pages.pageSize)]
 		matters := pages.matters(off)
 		region := kind
@@ -261,8 +271,8 @@ func sweep(t *testing.T, rng *rand.Rand, dir string, ledgers []string, flips int
 			region, r.flips, r.mattered, r.reported, r.refused, r.stopped, r.unchanged, r.notServed, r.changed))
 	}
 	sort.Strings(lines)
-	t.Logf("%d flips in %d pages of %d bytes; reported: by verify of the flipped file; refused: ledgerd would not start; "+
+	t.Logf("%d flips (%d at random offsets) in %d pages of %d bytes; reported: by verify of the flipped file; refused: ledgerd would not start; "+
 		"stopped: it started and stopped taking events; then each statement of each ledger, served unchanged, not served, or changed:\n"+
 		"| where                  | flips | mattered | reported | refused | stopped | unchanged | not served | changed |\n%s",
-		flips, len(pages.kind), pages.pageSize, strings.Join(lines, "\n"))
+		len(offsets), flips, len(pages.kind), pages.pageSize, strings.Join(lines, "\n"))
 }
