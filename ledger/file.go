@@ -160,8 +160,14 @@ func readMeta(r io.ReaderAt, i, ps int) (fileMeta, error) {
 		return fileMeta{}, fmt.Errorf("read: %v", err)
 	}
 	le := binary.LittleEndian
-	if flags := le.Uint16(b[8:]); flags&metaPageFlag == 0 {
+	if flags := le.Uint16(b[8:]); flags != metaPageFlag {
 		return fileMeta{}, fmt.Errorf("not a meta page (flags %#x)", flags)
+	}
+	if id := le.Uint64(b[0:]); id != uint64(i) {
+		return fileMeta{}, fmt.Errorf("page %d says it is page %d", i, id)
+	}
+	if le.Uint32(b[10:]) != 0 || le.Uint16(b[14:]) != 0 {
+		return fileMeta{}, errors.New("a count or overflow bbolt never writes on a meta page")
 	}
 	m := b[pageHeaderSize:]
 	if le.Uint32(m[0:]) != boltMagic {

@@ -292,7 +292,7 @@ func Open(path string, opts Options) (*Log, error) {
 			"log", l.id, "txid", txid, "mark_log", mark.Log, "mark_txid", mark.TxID)
 	}
 	if opts.Mark != "" && !opts.ReadOnly {
-		if l.mark, err = openMarker(opts.Mark, l.id, txid, opts.Now()); err != nil {
+		if l.mark, err = openMarker(opts.Mark, l.id, txid, time.Now()); err != nil {
 			return fail(err)
 		}
 	}
@@ -545,7 +545,9 @@ func (l *Log) update(what string, fn func(*bolt.Tx) error) error {
 		l.stop(err)
 		return fmt.Errorf("%s: %w", what, *l.stopped.Load())
 	}
-	if err := l.mark.record(txid, l.opts.Now()); err != nil {
+	// The mark's time is the wall clock's, for an operator reading it;
+	// the injected clock is the writer's alone.
+	if err := l.mark.record(txid, time.Now()); err != nil {
 		l.log.Warn("mark not moved on", "mark", l.opts.Mark, "txid", txid, "err", err)
 	}
 	return nil

@@ -322,7 +322,7 @@ func TestFloodBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("after the 8 bodies: peak RSS %d MiB", httpPeak>>10)
-	if httpPeak>>10 >= 448 {
+	if httpPeak>>10 >= 448 && !raceEnabled {
 		t.Errorf("8 bodies of 30 MB took the peak RSS to %d MiB, over ledgerd's memory limit of 448 MiB", httpPeak>>10)
 	}
 
@@ -381,7 +381,9 @@ func TestFloodBounded(t *testing.T) {
 	// collector works hard, so under a flood the peak sits near the limit
 	// by design; the file's pages the kernel maps (bbolt's mmap), which
 	// the limit does not count, may add a little.
-	if peak>>10 >= 480 {
+	if raceEnabled {
+		t.Logf("memory not checked: the race detector multiplies it")
+	} else if peak>>10 >= 480 {
 		t.Errorf("peak RSS %d MiB, over ledgerd's memory limit of 448 MiB and the mapped file's 32", peak>>10)
 	}
 	// Past the quota nothing is stored: at most the day's quota of
