@@ -81,6 +81,11 @@ type Options struct {
 	// log's first commit (see Open). For tests and tools that verify
 	// themselves; never in production.
 	NoVerify bool
+	// VerifyAfter, when not nil, holds the verification back until it is
+	// closed: ledgerd lets its first fold of the log into checkpoints,
+	// which reads every record, have the cores first. Appends wait the
+	// longer.
+	VerifyAfter <-chan struct{}
 	// RejectionsPerDay bounds the rejections stored a day (UTC) for one
 	// ledger, RejectionsPerDayAll those of every ledger together: past
 	// them a rejection is still answered, and counted, but not stored, so
@@ -327,8 +332,16 @@ func (l *Log) verifyAtOpen() {
 		case <-ctx.Done():
 		}
 	}()
-	start := time.Now()
 	doing := func(what string) { l.verifying.Store(&what) }
+	if l.opts.VerifyAfter != nil {
+		doing("verifying the log before its first commit: waiting for the first fold")
+		select {
+		case <-l.opts.VerifyAfter:
+		case <-l.quit:
+			return
+		}
+	}
+	start := time.Now()
 	doing("verifying the log before its first commit: the file's structure")
 	if _, err := l.CheckFile(ctx); err != nil {
 		if ctx.Err() == nil && !errors.Is(err, ErrClosed) {

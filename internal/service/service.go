@@ -161,9 +161,19 @@ func Start(ctx context.Context, cfg Config) (s *Service, err error) {
 	if err != nil {
 		return s, fmt.Errorf("connect nats %s: %w", url, err)
 	}
+	// The log verifies itself before its first commit, once the
+	// checkpoints are folded (the fold has the cores first).
+	folded := make(chan struct{})
+	defer func() {
+		select {
+		case <-folded:
+		default:
+			close(folded)
+		}
+	}()
 	s.log, err = ledger.Open(filepath.Join(cfg.DataDir, logFile), ledger.Options{Logger: cfg.Logger, NoSync: cfg.NoSync,
 		CarryForward: projections.CarryForward, Mark: filepath.Join(cfg.DataDir, markFile), AcceptFile: cfg.AcceptLog,
-		NoVerify: cfg.NoVerify})
+		NoVerify: cfg.NoVerify, VerifyAfter: folded})
 	if errors.Is(err, ledger.ErrNotTheLog) {
 		return s, fmt.Errorf("%w\n\nledgerd will not start on a log it cannot trust. Restore the log from a backup:\n"+
 			"    ledgerctl restore -data %s BACKUP-FILE\n"+
@@ -179,6 +189,7 @@ func Start(ctx context.Context, cfg Config) (s *Service, err error) {
 	if err := s.cp.Open(ctx); err != nil {
 		return s, err
 	}
+	close(folded)
 	s.in, err = ingest.Start(ctx, ingest.Config{Conn: s.nc, Log: s.log, Catalog: cat, Logger: cfg.Logger, AckWait: cfg.InboxAckWait,
 		Replicas: cfg.InboxReplicas, MaxBytes: maxBytes})
 	if err != nil {
