@@ -1,7 +1,9 @@
 // Package httpapi is the HTTP way to the ledger: statements (JSON or CSV),
-// the outcome of any event id, the rejection list, the event list, chain
-// verification, and appends for systems that prefer HTTP to NATS. Errors are
-// mapped to HTTP statuses here and nowhere else.
+// the outcome of any event id, the rejection list, the event list,
+// verification, a consistent backup of the log, liveness (/healthz) and
+// readiness (/readyz), and appends for systems that prefer HTTP to NATS,
+// read within fixed bounds (append.go). Errors are mapped to HTTP statuses
+// here and nowhere else.
 package httpapi
 
 import (

@@ -15,6 +15,11 @@
 // Payloads are JSON events (the import format) or, with the header
 // Content-Type: application/protobuf, budgetledger.v1.Event. Outcomes are
 // JSON, or protobuf budgetledger.v1.Outcome when the request was protobuf.
+//
+// Limits: a message of at most MaxMessage bytes (the stream refuses a
+// larger one), an event of at most submit.MaxEvent (a larger one is
+// rejected event_too_large, kept as its start); the inbox refuses a
+// publish once Config.MaxBytes of messages wait in it.
 package ingest
 
 // Subject prefixes and names; see the package comment.
