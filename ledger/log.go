@@ -694,18 +694,6 @@ func (l *Log) commit(batch []*request) {
 	}
 }
 
-// ChainHash is the hash a record of event e, recorded at seq and time at
-// after a record hashed prev, must carry. It lets a reader outside the
-// process (ledgerctl replay over HTTP, an auditor) check the chain from the
-// events alone.
-func ChainHash(prev [32]byte, seq uint64, at time.Time, e *events.Event) ([32]byte, error) {
-	b, err := e.AppendBinary(nil)
-	if err != nil {
-		return [32]byte{}, fmt.Errorf("chain hash of seq %d: %w", seq, err)
-	}
-	return chainHash(prev, seq, at.UnixNano(), b), nil
-}
-
 // chainHash links a record to its predecessor; see doc.go. Every read
 // of a record computes it, so it hashes one buffer on the stack (a
 // hash.Hash would be allocated for each record).

@@ -130,6 +130,35 @@ func hashMismatch(seq uint64, stored, want [8]byte) error {
 	return fmt.Errorf("%w at seq %d: stored hash %x, recomputed %x", ErrChainBroken, seq, stored, want)
 }
 
+// Chain checks records one after another against the hash chain, as
+// every read of the log does: for a reader outside the process that has
+// the events and their envelopes only (ledgerctl replay over HTTP, an
+// auditor's tool). The zero value expects seq 1.
+type Chain struct{ last link }
+
+// Next checks the record of event e at seq, recorded at at with the
+// stored hash hash, as the one after the last checked; an error wraps
+// ErrChainBroken.
+func (c *Chain) Next(seq uint64, at time.Time, hash [32]byte, e *events.Event) error {
+	b, err := e.AppendBinary(make([]byte, 0, 256))
+	if err != nil {
+		return fmt.Errorf("%w at seq %d: %v", ErrChainBroken, seq, err)
+	}
+	v := make([]byte, 0, recordHeader+len(b))
+	v = append(v, recordVersion)
+	v = binary.BigEndian.AppendUint64(v, uint64(at.UnixNano()))
+	v = append(append(v, hash[:]...), b...)
+	next, err := c.last.next(seqKey(seq), v)
+	if err != nil {
+		return err
+	}
+	c.last = next
+	return nil
+}
+
+// Seq is the last sequence checked.
+func (c *Chain) Seq() uint64 { return c.last.seq }
+
 // broken stops the log when a read found the chain broken: its file was
 // changed behind its back, and appending to it would build on that.
 func (l *Log) broken(ledgerName string, err error) error {

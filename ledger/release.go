@@ -42,7 +42,13 @@ func newMapRelease(tx *bolt.Tx) mapRelease {
 }
 
 // saw notes that the scan read v.
-func (m *mapRelease) saw(v []byte) {
+func (m *mapRelease) saw(v []byte) { m.sawAs(v, len(v)) }
+
+// sawLookup notes that the scan looked v up at random (an index's value):
+// each such look-up touches a page of its own, so it counts as one.
+func (m *mapRelease) sawLookup(v []byte) { m.sawAs(v, os.Getpagesize()) }
+
+func (m *mapRelease) sawAs(v []byte, weight int) {
 	if len(v) == 0 || m.base == m.end {
 		return
 	}
@@ -52,7 +58,7 @@ func (m *mapRelease) saw(v []byte) {
 		m.lo, m.loPtr = a, p
 	}
 	m.hi = max(m.hi, a+uintptr(len(v)))
-	if m.read += len(v); m.read >= releaseEvery {
+	if m.read += weight; m.read >= releaseEvery {
 		m.release()
 	}
 }

@@ -591,3 +591,30 @@ func TestGuardKeepsCallersPanics(t *testing.T) {
 	_ = l.Scan(context.Background(), ledgerA, 0, func(ledger.Record) error { panic("caller's bug") })
 	t.Error("Scan returned after its function panicked")
 }
+
+// TestChain: the exported chain check a reader outside the process uses
+// accepts the log's records as they are and refuses a changed one.
+func TestChain(t *testing.T) {
+	path, _, _ := tamperFixture(t)
+	l := openLog(t, path, ledger.Options{})
+	recs := scanAll(t, l, ledgerA)
+	var c ledger.Chain
+	for _, r := range recs {
+		if err := c.Next(r.Seq, r.RecordedAt, r.Hash, &r.Event); err != nil {
+			t.Fatalf("seq %d: %v", r.Seq, err)
+		}
+	}
+	if c.Seq() != tamperN {
+		t.Errorf("checked %d, want %d", c.Seq(), tamperN)
+	}
+	c = ledger.Chain{}
+	e := recs[0].Event
+	e.Memo = "changed"
+	if err := c.Next(1, recs[0].RecordedAt, recs[0].Hash, &e); !errors.Is(err, ledger.ErrChainBroken) {
+		t.Errorf("a changed event: %v", err)
+	}
+	c = ledger.Chain{}
+	if err := c.Next(2, recs[1].RecordedAt, recs[1].Hash, &recs[1].Event); !errors.Is(err, ledger.ErrChainBroken) {
+		t.Errorf("a record out of order: %v", err)
+	}
+}

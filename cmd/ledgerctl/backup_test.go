@@ -129,6 +129,10 @@ func TestBackupRestore(t *testing.T) {
 	if code, out := ctl("restore", "-data", data, bad); code != 1 || !strings.Contains(out, "NOT RESTORED") {
 		t.Errorf("restore a truncated backup: %d %s", code, out)
 	}
+	// verify on a truncated file reports it and exits 1, never faults.
+	if code, out := ctl("verify", "-file", bad); code != 1 || !strings.Contains(out, "NOT VERIFIED") || !strings.Contains(out, "truncated") {
+		t.Errorf("verify a truncated file: %d %s", code, out)
+	}
 	code, out = ctl("restore", "-data", data, backup)
 	if code != 0 || !strings.Contains(out, "restored") || !strings.Contains(out, "not in it") {
 		t.Fatalf("restore: %d %s", code, out)

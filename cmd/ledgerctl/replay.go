@@ -197,30 +197,6 @@ func liveStatement(ctx context.Context, c client, ledgerName, statement string, 
 // chain recomputes the hash chain record by record, as Verify does inside
 // ledgerd, so a replay over the API also proves the events it folded are the
 // ones the log chained.
-type chain struct {
-	prev [32]byte
-	next uint64
-	at   time.Time
-}
-
-func (ch *chain) add(seq uint64, at time.Time, hash [32]byte, e *events.Event) error {
-	if seq != ch.next+1 {
-		return fmt.Errorf("replay: %w at seq %d: expected seq %d", ledger.ErrChainBroken, seq, ch.next+1)
-	}
-	if at.Before(ch.at) {
-		return fmt.Errorf("replay: %w at seq %d: recorded time goes backwards", ledger.ErrChainBroken, seq)
-	}
-	want, err := ledger.ChainHash(ch.prev, seq, at, e)
-	if err != nil {
-		return fmt.Errorf("replay: %w", err)
-	}
-	if want != hash {
-		return fmt.Errorf("replay: %w at seq %d: hash %x, recomputed %x", ledger.ErrChainBroken, seq, hash[:8], want[:8])
-	}
-	ch.prev, ch.next, ch.at = hash, seq, at
-	return nil
-}
-
 func replayFile(ctx context.Context, path, ledgerName string, prog io.Writer) ([]events.Event, uint64, error) {
 	l, err := ledger.Open(path, ledger.Options{ReadOnly: true})
 	if err != nil {
@@ -274,9 +250,9 @@ func replayAPI(ctx context.Context, c client, ledgerName string, prog io.Writer)
 	// the live statements are then asked for as known at that sequence.
 	bar := newProgress(prog, ledgerName, total)
 	defer bar.done()
-	var ch chain
+	var ch ledger.Chain
 	evs := make([]events.Event, 0, total)
-	for ch.next < total {
+	for ch.Seq() < total {
 		var page struct {
 			Events []struct {
 				Seq        uint64          `json:"seq"`
@@ -285,12 +261,12 @@ func replayAPI(ctx context.Context, c client, ledgerName string, prog io.Writer)
 				Event      json.RawMessage `json:"event"`
 			} `json:"events"`
 		}
-		path := fmt.Sprintf("/v1/ledgers/%s/events?after=%d&limit=10000", url.PathEscape(ledgerName), ch.next)
+		path := fmt.Sprintf("/v1/ledgers/%s/events?after=%d&limit=10000", url.PathEscape(ledgerName), ch.Seq())
 		if _, err := c.get(ctx, path, &page); err != nil {
 			return nil, 0, err
 		}
 		if len(page.Events) == 0 {
-			return nil, 0, fmt.Errorf("replay: the log ends at seq %d, expected %d events", ch.next, total)
+			return nil, 0, fmt.Errorf("replay: the log ends at seq %d, expected %d events", ch.Seq(), total)
 		}
 		for _, r := range page.Events {
 			if r.Seq > total {
@@ -310,12 +286,12 @@ func replayAPI(ctx context.Context, c client, ledgerName string, prog io.Writer)
 			} else {
 				copy(hash[:], h)
 			}
-			if err := ch.add(r.Seq, at, hash, &e); err != nil {
-				return nil, 0, err
+			if err := ch.Next(r.Seq, at, hash, &e); err != nil {
+				return nil, 0, fmt.Errorf("replay: %w", err)
 			}
 			evs = append(evs, e)
 		}
-		bar.set(ch.next)
+		bar.set(ch.Seq())
 	}
 	return evs, total, nil
 }

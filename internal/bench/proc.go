@@ -153,6 +153,27 @@ func (p *process) waitHTTP(ctx context.Context, limit time.Duration) error {
 	return fmt.Errorf("ledgerd not serving after %s", limit)
 }
 
+// waitReady waits until /readyz answers 200: after a start, ledgerd has
+// verified its log and takes events. It returns the time since exec.
+func (p *process) waitReady(ctx context.Context, limit time.Duration) (time.Duration, error) {
+	deadline := time.Now().Add(limit)
+	client := &http.Client{Timeout: time.Second}
+	for time.Now().Before(deadline) {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		resp, err := client.Get(p.HTTP + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return time.Since(p.started), nil
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return 0, fmt.Errorf("ledgerd not ready after %s", limit)
+}
+
 // PeakRSS is the most resident memory the process has had (VmHWM), in
 // bytes.
 func (p *process) PeakRSS() (int64, error) {
