@@ -87,6 +87,9 @@ func logPath(t testing.TB) string {
 // idempotent, so a test may also close it itself).
 func openLog(t testing.TB, path string, opts ledger.Options) *ledger.Log {
 	t.Helper()
+	if opts.Logger == nil {
+		opts.Logger = quietLogger()
+	}
 	l, err := ledger.Open(path, opts)
 	if err != nil {
 		t.Fatalf("open %s: %v", path, err)
