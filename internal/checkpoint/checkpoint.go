@@ -723,6 +723,10 @@ func (s *Store) load(ledgerName string, v *view) error {
 		s.logger.Error("stored checkpoint damaged: rebuilding it from the log", "ledger", ledgerName, "err", err)
 		v.resave = true
 	case err != nil:
+		// The log itself cannot be read (its chain broken at the
+		// checkpoint's record, say): nothing is loaded, and the next read
+		// tries again.
+		v.days, v.months, v.years = nil, nil, nil
 		return err
 	case cp.Version != projections.CompactVersion:
 		s.logger.Info("checkpoint of other rules: folding the log again", "ledger", ledgerName, "stored", cp.Version, "now", projections.CompactVersion)

@@ -3,6 +3,8 @@ package service_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -281,5 +283,33 @@ func waitFor(t *testing.T, ok func() bool) {
 			t.Fatal("timed out")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestStartOnBrokenCheckpointRecord: when the record a stored checkpoint
+// was taken at no longer checks against the chain, ledgerd refuses to
+// start with the reason, and stopping what it had started does not fail
+// (it once did, on the checkpoint it had not loaded).
+func TestStartOnBrokenCheckpointRecord(t *testing.T) {
+	dir := sampleDir(t)
+	db, err := bolt.Open(filepath.Join(dir, "ledger.db"), 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := uint64(len(sampleLines(t)))
+	err = db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("ledgers")).Bucket([]byte("qingpu-zwb")).Bucket([]byte("log"))
+		k := binary.BigEndian.AppendUint64(nil, n)
+		v := bytes.Clone(b.Get(k))
+		v[len(v)-1] ^= 0x01 // the last record's event: its hash no longer matches
+		return b.Put(k, v)
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = startErr(dir, false)
+	if err == nil || !strings.Contains(err.Error(), "hash chain broken") || !strings.Contains(err.Error(), fmt.Sprintf("seq %d", n)) {
+		t.Errorf("start: %v; want a refusal naming the broken record", err)
 	}
 }
