@@ -95,6 +95,11 @@ func (l *Log) LoadCheckpoint(ledgerName string) (Checkpoint, error) {
 		if err != nil {
 			return err
 		}
+		// The events decoded own their bytes: the value's pages are given
+		// back.
+		release := newMapRelease(tx)
+		defer release.release()
+		release.saw(v)
 		return decodeCheckpoint(v, &cp)
 	})
 	if err != nil {
@@ -104,6 +109,18 @@ func (l *Log) LoadCheckpoint(ledgerName string) (Checkpoint, error) {
 		return Checkpoint{}, fmt.Errorf("load checkpoint of %s: %w", ledgerName, err)
 	}
 	return cp, nil
+}
+
+// storedCheckpointLen tells the size of ledgerName's stored checkpoint, or
+// ErrNotFound.
+func (l *Log) storedCheckpointLen(ledgerName string) (int, error) {
+	n := 0
+	err := l.read("checkpoint", func(tx *bolt.Tx) error {
+		v, err := storedCheckpoint(tx, ledgerName)
+		n = len(v)
+		return err
+	})
+	return n, err
 }
 
 func storedCheckpoint(tx *bolt.Tx, ledgerName string) ([]byte, error) {
@@ -150,27 +167,36 @@ type CheckpointCheck struct {
 // they must be the same, byte for byte. Any mismatch is
 // ErrCheckpointDamaged.
 func (l *Log) VerifyCheckpoint(ctx context.Context, ledgerName string, refold func(ctx context.Context, cp Checkpoint) ([]events.Event, error)) (CheckpointCheck, error) {
-	var v []byte
+	if l.format == "1" {
+		// Written with no digest; ledgerd drops it when it upgrades the file.
+		if _, err := l.storedCheckpointLen(ledgerName); err == nil {
+			return CheckpointCheck{Stored: true, Version: "format 1, not checked"}, nil
+		}
+		return CheckpointCheck{}, nil
+	}
+	// The digest is checked where the value lies in the map, and its pages
+	// given back after: a large ledger's checkpoint is tens of megabytes.
+	// Only a deep check decodes its events.
+	var cp Checkpoint
+	count := 0
 	err := l.read("verify checkpoint", func(tx *bolt.Tx) error {
-		s, err := storedCheckpoint(tx, ledgerName)
-		v = append([]byte(nil), s...)
+		v, err := storedCheckpoint(tx, ledgerName)
+		if err != nil {
+			return err
+		}
+		release := newMapRelease(tx)
+		defer release.release()
+		release.saw(v)
+		count, err = decodeCheckpointAs(v, &cp, refold != nil)
 		return err
 	})
 	if errors.Is(err, ErrNotFound) {
 		return CheckpointCheck{}, nil
 	}
 	if err != nil {
-		return CheckpointCheck{}, fmt.Errorf("checkpoint of %s: %w", ledgerName, err)
+		return CheckpointCheck{Stored: errors.Is(err, ErrCheckpointDamaged)}, fmt.Errorf("checkpoint of %s: %w", ledgerName, err)
 	}
-	if l.format == "1" {
-		// Written with no digest; ledgerd drops it when it upgrades the file.
-		return CheckpointCheck{Stored: true, Version: "format 1, not checked"}, nil
-	}
-	var cp Checkpoint
-	if err := decodeCheckpoint(v, &cp); err != nil {
-		return CheckpointCheck{Stored: true}, fmt.Errorf("checkpoint of %s: %w", ledgerName, err)
-	}
-	out := CheckpointCheck{Stored: true, Seq: cp.Seq, Version: cp.Version, Events: len(cp.Events)}
+	out := CheckpointCheck{Stored: true, Seq: cp.Seq, Version: cp.Version, Events: count}
 	if err := l.matchesLog(ledgerName, cp); err != nil {
 		return out, fmt.Errorf("checkpoint of %s: %w", ledgerName, err)
 	}
@@ -218,15 +244,23 @@ func (l *Log) VerifyCheckpoint(ctx context.Context, ledgerName string, refold fu
 }
 
 func decodeCheckpoint(v []byte, cp *Checkpoint) error {
+	_, err := decodeCheckpointAs(v, cp, true)
+	return err
+}
+
+// decodeCheckpointAs decodes a stored checkpoint after checking its
+// digest, and returns the number of its events; with withEvents false it
+// reads the header only, leaving cp.Events empty.
+func decodeCheckpointAs(v []byte, cp *Checkpoint, withEvents bool) (int, error) {
 	damaged := func(what string, a ...any) error {
 		return fmt.Errorf("%w: %s", ErrCheckpointDamaged, fmt.Sprintf(what, a...))
 	}
 	if len(v) < 1+sha256.Size || v[0] != checkpointVersion {
-		return damaged("not a checkpoint of format 2")
+		return 0, damaged("not a checkpoint of format 2")
 	}
 	body, sum := v[:len(v)-sha256.Size], v[len(v)-sha256.Size:]
 	if got := sha256.Sum256(body); string(got[:]) != string(sum) {
-		return damaged("its digest does not match its %d bytes (stored %x, computed %x)", len(v), sum[:8], got[:8])
+		return 0, damaged("its digest does not match its %d bytes (stored %x, computed %x)", len(v), sum[:8], got[:8])
 	}
 	v = body[1:]
 	uvarint := func() (uint64, error) {
@@ -239,7 +273,7 @@ func decodeCheckpoint(v []byte, cp *Checkpoint) error {
 	}
 	n, err := uvarint()
 	if err != nil || n > uint64(len(v)) || uint64(len(v))-n < 8+8+32 {
-		return damaged("a bad header")
+		return 0, damaged("a bad header")
 	}
 	cp.Version, v = string(v[:n]), v[n:]
 	cp.Seq, v = binary.BigEndian.Uint64(v), v[8:]
@@ -248,21 +282,24 @@ func decodeCheckpoint(v []byte, cp *Checkpoint) error {
 	v = v[32:]
 	count, err := uvarint()
 	if err != nil || count > uint64(len(v)) {
-		return damaged("a bad event count")
+		return 0, damaged("a bad event count")
+	}
+	if !withEvents {
+		return int(count), nil
 	}
 	cp.Events = make([]events.Event, count)
 	for i := range cp.Events {
 		n, err := uvarint()
 		if err != nil || n > uint64(len(v)) {
-			return damaged("event %d: a bad length", i)
+			return 0, damaged("event %d: a bad length", i)
 		}
 		if err := cp.Events[i].UnmarshalBinary(v[:n]); err != nil {
-			return damaged("event %d: %v", i, err)
+			return 0, damaged("event %d: %v", i, err)
 		}
 		v = v[n:]
 	}
 	if len(v) != 0 {
-		return damaged("%d bytes after its events", len(v))
+		return 0, damaged("%d bytes after its events", len(v))
 	}
-	return nil
+	return int(count), nil
 }
