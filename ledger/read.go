@@ -241,6 +241,7 @@ func (l *Log) Scan(ctx context.Context, ledgerName string, after uint64, fn func
 		// few hundred codes and names, which are then allocated once.
 		var d events.Decoder
 		release := newMapRelease(b.log.Tx())
+		defer release.release()
 		c := b.log.Cursor()
 		for k, v := c.Seek(seqKey(after + 1)); k != nil; k, v = c.Next() {
 			if p.seq%4096 == 0 {
@@ -357,6 +358,7 @@ func (l *Log) ScanRawPartitioned(ctx context.Context, ledgerName string, after u
 				// never waits for it.
 				err := l.guard("scan "+ledgerName, func() error {
 					release := newMapRelease(b.log.Tx())
+					defer release.release()
 					for rs := range todo[w] {
 						for _, r := range rs {
 							if stop.Load() {

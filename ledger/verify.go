@@ -65,6 +65,8 @@ func verifyRecords(ctx context.Context, b ledgerBuckets, ledgerName string, v *V
 	// apart from the records', so that verifying a large log does not
 	// leave the whole index resident.
 	release, idsRelease := newMapRelease(b.log.Tx()), newMapRelease(b.log.Tx())
+	defer release.release()
+	defer idsRelease.release()
 	c := b.log.Cursor()
 	for k, val := c.First(); k != nil; k, val = c.Next() {
 		if p.seq%4096 == 0 {
@@ -104,11 +106,12 @@ func verifyRecords(ctx context.Context, b ledgerBuckets, ledgerName string, v *V
 	// Counted with a cursor that gives the pages back as it goes, not
 	// with Stats, which would leave the whole index resident.
 	n := uint64(0)
+	idsRelease.release()
 	ic := b.ids.Cursor()
 	for k, val := ic.First(); k != nil; k, val = ic.Next() {
 		n++
-		idsRelease.saw(k)
-		idsRelease.saw(val)
+		// An entry takes about twice its key and value in its page.
+		idsRelease.sawAs(k, 2*(len(k)+len(val)))
 	}
 	if n != v.Events {
 		return fmt.Errorf("%w: id index holds %d ids for %d events", ErrChainBroken, n, v.Events)
