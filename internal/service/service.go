@@ -7,6 +7,8 @@ package service
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -148,16 +150,19 @@ func Start(ctx context.Context, cfg Config) (s *Service, err error) {
 	}
 	url := cfg.NATSURL
 	maxBytes := cfg.InboxMaxBytes
+	connOpts := []nats.Option{nats.Name("ledgerd"), nats.MaxReconnects(-1)}
 	if url == "" {
 		if err := s.sizeInbox(&maxBytes); err != nil {
 			return s, err
 		}
-		if s.ns, err = startNATS(cfg.DataDir, cfg.NATSListen, s.jsMaxStore); err != nil {
+		var self *server.User
+		if s.ns, self, err = startEmbedded(cfg.DataDir, cfg.NATSListen, s.jsMaxStore); err != nil {
 			return s, err
 		}
 		url = s.ns.ClientURL()
+		connOpts = append(connOpts, nats.UserInfo(self.Username, self.Password))
 	}
-	s.nc, err = nats.Connect(url, nats.Name("ledgerd"), nats.MaxReconnects(-1))
+	s.nc, err = nats.Connect(url, connOpts...)
 	if err != nil {
 		return s, fmt.Errorf("connect nats %s: %w", url, err)
 	}
@@ -231,9 +236,53 @@ func EmbeddedNATS(dataDir, listen string) (*server.Server, error) {
 	return startNATS(dataDir, listen, 0)
 }
 
+// The users of the embedded server. ledgerd's own connection signs in as
+// ledgerd with a password made at each start and known to nobody else; any
+// other client is the anonymous user, who may publish events, ask for
+// outcomes and read them and the inbox's state, but neither administer
+// the inbox stream and its consumer nor publish outcomes: without a policy
+// of who may write, a client on the same machine can still send events,
+// but can no longer delete the inbox or forge a receipt.
+const (
+	selfUser      = "ledgerd"
+	anonymousUser = "anonymous"
+)
+
+// anonymousPermissions are the anonymous user's (see selfUser).
+func anonymousPermissions() *server.Permissions {
+	return &server.Permissions{
+		Publish: &server.SubjectPermission{Allow: []string{
+			ingest.InboxPrefix + ">", ingest.AppendPrefix + ">", ingest.StatusPrefix + ">",
+			// Reading the inbox's state, for a publisher or an operator.
+			"$JS.API.INFO", "$JS.API.STREAM.INFO." + ingest.StreamName, "$JS.API.STREAM.MSG.GET." + ingest.StreamName,
+			"$JS.API.CONSUMER.INFO." + ingest.StreamName + ".>",
+		}},
+		Subscribe: &server.SubjectPermission{Allow: []string{"_INBOX.>", ingest.OutcomePrefix + ">"}},
+	}
+}
+
+// startEmbedded starts ledgerd's embedded server (startNATS) with its two
+// users, and returns ledgerd's own.
+func startEmbedded(dataDir, listen string, maxStore int64) (*server.Server, *server.User, error) {
+	var pw [24]byte
+	if _, err := rand.Read(pw[:]); err != nil {
+		return nil, nil, fmt.Errorf("embedded nats: %w", err)
+	}
+	self := &server.User{Username: selfUser, Password: hex.EncodeToString(pw[:])}
+	ns, err := startNATSWith(dataDir, listen, maxStore, func(o *server.Options) {
+		o.Users = []*server.User{self, {Username: anonymousUser, Permissions: anonymousPermissions()}}
+		o.NoAuthUser = anonymousUser
+	})
+	return ns, self, err
+}
+
 // startNATS is EmbeddedNATS with JetStream's store limited to maxStore
 // bytes (0: the server's default, the disk's free space).
 func startNATS(dataDir, listen string, maxStore int64) (*server.Server, error) {
+	return startNATSWith(dataDir, listen, maxStore, nil)
+}
+
+func startNATSWith(dataDir, listen string, maxStore int64, configure func(*server.Options)) (*server.Server, error) {
 	host, portStr, err := net.SplitHostPort(listen)
 	if err != nil {
 		return nil, fmt.Errorf("nats listen %q: %w", listen, err)
@@ -245,7 +294,7 @@ func startNATS(dataDir, listen string, maxStore int64) (*server.Server, error) {
 	if port == 0 {
 		port = server.RANDOM_PORT
 	}
-	ns, err := server.NewServer(&server.Options{
+	opts := &server.Options{
 		ServerName: "ledgerd-embedded",
 		Host:       host,
 		Port:       port,
@@ -261,7 +310,11 @@ func startNATS(dataDir, listen string, maxStore int64) (*server.Server, error) {
 		StreamMaxBufferedSize: 32 << 20,
 		NoSigs:                true,
 		NoLog:                 true,
-	})
+	}
+	if configure != nil {
+		configure(opts)
+	}
+	ns, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("embedded nats: %w", err)
 	}

@@ -313,3 +313,53 @@ func TestStartOnBrokenCheckpointRecord(t *testing.T) {
 		t.Errorf("start: %v; want a refusal naming the broken record", err)
 	}
 }
+
+// TestAnonymousCannotAdminister: on the embedded server a client without
+// credentials may publish events and read outcomes and the inbox's state,
+// but may not delete or change the inbox stream or its consumer, nor
+// publish an outcome (a forged receipt) that a publisher would read.
+func TestAnonymousCannotAdminister(t *testing.T) {
+	s := startService(t, t.TempDir())
+	defer s.Close()
+	nc := connect(t, s) // no credentials
+	lines := sampleLines(t)
+	publishRaw(t, nc, lines[:5])
+	waitLen(t, s.Log(), "qingpu-zwb", 5)
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	stream, err := js.Stream(ctx, ingest.StreamName)
+	if err != nil {
+		t.Fatalf("stream info: %v", err)
+	}
+	if _, err := stream.Info(ctx); err != nil {
+		t.Errorf("stream info: %v", err)
+	}
+	short, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := js.DeleteStream(short, ingest.StreamName); err == nil {
+		t.Error("an anonymous client deleted the inbox stream")
+	}
+	if err := stream.DeleteConsumer(short, ingest.ConsumerName); err == nil {
+		t.Error("an anonymous client deleted ledgerd's consumer")
+	}
+	if _, err := stream.CreateOrUpdateConsumer(short, jetstream.ConsumerConfig{Durable: "thief", AckPolicy: jetstream.AckExplicitPolicy}); err == nil {
+		t.Error("an anonymous client made a consumer of the inbox")
+	}
+	// A forged outcome never reaches a publisher listening for them.
+	listener := connect(t, s)
+	sub, err := listener.SubscribeSync(ingest.OutcomeSubject("qingpu-zwb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := listener.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	_ = nc.Publish(ingest.OutcomeSubject("qingpu-zwb"), []byte(`{"ledger":"qingpu-zwb","id":"x","status":"accepted","seq":1}`))
+	_ = nc.Flush()
+	if m, err := sub.NextMsg(500 * time.Millisecond); err == nil {
+		t.Errorf("a forged outcome reached a publisher: %s", m.Data)
+	}
+	// The inbox still works.
+	publishRaw(t, nc, lines[5:10])
+	waitLen(t, s.Log(), "qingpu-zwb", 10)
+}
