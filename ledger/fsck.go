@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -56,6 +57,44 @@ type fsck struct {
 	free     []uint64 // bitmap of free pages
 	problems []string
 	visited  uint64
+	// bufs holds a page buffer per depth of the walk, reused from page to
+	// page: a page's keys bound its children's, so its buffer must outlive
+	// theirs, and a buffer a page would cost gigabytes of garbage on a
+	// large file.
+	bufs  [][]byte
+	elems [][]element
+}
+
+// element is one element of a page being checked.
+type element struct {
+	key   []byte
+	value []byte
+	child uint64
+	flags uint32
+}
+
+// elements returns the element buffer of depth d, of n elements: a page's
+// children, inline buckets included, are one deeper, and one child is done
+// before the next begins.
+func (c *fsck) elements(d, n int) []element {
+	for len(c.elems) <= d {
+		c.elems = append(c.elems, nil)
+	}
+	if cap(c.elems[d]) < n {
+		c.elems[d] = make([]element, n)
+	}
+	return c.elems[d][:n]
+}
+
+// buffer returns the buffer of depth d, of n bytes.
+func (c *fsck) buffer(d, n int) []byte {
+	for len(c.bufs) <= d {
+		c.bufs = append(c.bufs, nil)
+	}
+	if cap(c.bufs[d]) < n {
+		c.bufs[d] = make([]byte, n)
+	}
+	return c.bufs[d][:n]
 }
 
 func (c *fsck) problem(format string, a ...any) {
@@ -94,7 +133,7 @@ func checkStructure(ctx context.Context, r io.ReaderAt, m fileMeta) (FileCheck, 
 			out.Free++
 		}
 	}
-	c.walk(m.root, nil, nil, "root")
+	c.walk(m.root, nil, nil, "root", 0)
 	if err := ctx.Err(); err != nil {
 		return out, err
 	}
@@ -126,7 +165,7 @@ func joinProblems(ps []string) string {
 
 // walk checks page id and the pages below it; its keys must lie in
 // [lo, hi) (nil: unbounded). where names the bucket, for the report.
-func (c *fsck) walk(id uint64, lo, hi []byte, where string) {
+func (c *fsck) walk(id uint64, lo, hi []byte, where string, depth int) {
 	if c.ctx.Err() != nil {
 		return
 	}
@@ -155,17 +194,21 @@ func (c *fsck) walk(id uint64, lo, hi []byte, where string) {
 		setBit(c.reached, id+i)
 	}
 	c.visited += uint64(h.overflow) + 1
-	buf := make([]byte, int64(h.overflow+1)*int64(c.m.pageSize))
+	buf := c.buffer(depth, int(h.overflow+1)*c.m.pageSize)
 	if _, err := c.r.ReadAt(buf, int64(id)*int64(c.m.pageSize)); err != nil {
 		c.problem("%s: page %d: read: %v", where, id, err)
 		return
 	}
-	c.page(buf, fmt.Sprintf("%s page %d", where, id), lo, hi, where)
+	c.page(buf, id, lo, hi, where, depth)
 }
 
 // page checks the elements of one page (or an inline bucket's page) held
 // in buf.
-func (c *fsck) page(buf []byte, name string, lo, hi []byte, where string) {
+func (c *fsck) page(buf []byte, id uint64, lo, hi []byte, where string, depth int) {
+	name := where + " (inline)"
+	if id != 0 {
+		name = where + " page " + strconv.FormatUint(id, 10)
+	}
 	le := binary.LittleEndian
 	if len(buf) < pageHeaderSize {
 		c.problem("%s: shorter than a page header", name)
@@ -190,13 +233,7 @@ func (c *fsck) page(buf []byte, name string, lo, hi []byte, where string) {
 		c.problem("%s: a branch page without elements", name)
 		return
 	}
-	type elem struct {
-		key   []byte
-		value []byte
-		child uint64
-		flags uint32
-	}
-	elems := make([]elem, count)
+	elems := c.elements(depth, count)
 	for i := range elems {
 		at := pageHeaderSize + i*size
 		e := buf[at : at+size]
@@ -233,7 +270,7 @@ func (c *fsck) page(buf []byte, name string, lo, hi []byte, where string) {
 			if i+1 < len(elems) {
 				next = elems[i+1].key
 			}
-			c.walk(e.child, e.key, next, where)
+			c.walk(e.child, e.key, next, where, depth+1)
 			continue
 		}
 		if e.flags&bucketLeafFlag == 0 {
@@ -246,9 +283,9 @@ func (c *fsck) page(buf []byte, name string, lo, hi []byte, where string) {
 		}
 		sub := where + "/" + printable(e.key)
 		if root := le.Uint64(e.value); root != 0 {
-			c.walk(root, nil, nil, sub)
+			c.walk(root, nil, nil, sub, depth+1)
 		} else {
-			c.page(e.value[inBucketSize:], sub+" (inline)", nil, nil, sub)
+			c.page(e.value[inBucketSize:], 0, nil, nil, sub, depth+1)
 		}
 	}
 }
