@@ -71,7 +71,9 @@ func File(ctx context.Context, nc *nats.Conn, r io.Reader, opts Options) (*Summa
 	if err != nil {
 		return nil, err
 	}
-	js, err := jetstream.New(nc)
+	// A publish JetStream never answers (a server whose store cannot
+	// write, say) fails after this long instead of waiting for ever.
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncTimeout(30*time.Second))
 	if err != nil {
 		return nil, fmt.Errorf("publish: %w", err)
 	}
@@ -143,7 +145,7 @@ func File(ctx context.Context, nc *nats.Conn, r io.Reader, opts Options) (*Summa
 			}
 			bySeq[ack.Sequence] = i
 		case err := <-f.Err():
-			return nil, fmt.Errorf("publish line %d: %w", lines[i].Number, err)
+			return nil, fmt.Errorf("publish line %d: the inbox did not take it: %w (the lines before it were taken; publishing the file again is safe)", lines[i].Number, err)
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
