@@ -2,8 +2,10 @@ package ledger_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -109,4 +111,55 @@ func ExampleLog_Append() {
 	// gl-2020-0001 rejected as rejection 1 for id_conflict
 	// gl-2020-0002 rejected as rejection 2 for unknown_code
 	// events in the ledger: 1
+}
+
+// A backup taken while the log is open, verified, and put in place of a
+// lost log file: the data directory's mark then names it, so that Open
+// takes it.
+func ExampleRestore() {
+	dir, err := os.MkdirTemp("", "ledger-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	path, mark := filepath.Join(dir, "ledger.db"), filepath.Join(dir, "ledger.mark")
+	quiet := slog.New(slog.DiscardHandler)
+	l, err := ledger.Open(path, ledger.Options{Mark: mark, Logger: quiet})
+	if err != nil {
+		log.Fatal(err)
+	}
+	e := exampleEvent("gl-2020-0001")
+	if _, err := l.Append(context.Background(), ledger.Submission{Ledger: e.Ledger, Event: e}); err != nil {
+		log.Fatal(err)
+	}
+	backup, err := os.Create(filepath.Join(dir, "backup.db"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := l.Backup(backup, nil); err != nil {
+		log.Fatal(err)
+	}
+	backup.Close()
+	l.Close()
+
+	os.Remove(path) // the log is lost
+	if _, err := ledger.Open(path, ledger.Options{Mark: mark, Logger: quiet}); errors.Is(err, ledger.ErrNotTheLog) {
+		fmt.Println("refused: the log is missing")
+	}
+	r, err := ledger.Restore(context.Background(), backup.Name(), path, mark)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("restored", r.Ledgers[0].Ledger, "with", r.Ledgers[0].Events, "event(s), verified")
+	l, err = ledger.Open(path, ledger.Options{Mark: mark, Logger: quiet})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer l.Close()
+	o, _ := l.Outcome("qingpu-zwb", "gl-2020-0001")
+	fmt.Println(o.ID, o.Status, "at seq", o.Seq)
+	// Output:
+	// refused: the log is missing
+	// restored qingpu-zwb with 1 event(s), verified
+	// gl-2020-0001 accepted at seq 1
 }
