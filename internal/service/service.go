@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -164,7 +165,7 @@ func Start(ctx context.Context, cfg Config) (s *Service, err error) {
 	}
 	s.nc, err = nats.Connect(url, connOpts...)
 	if err != nil {
-		return s, fmt.Errorf("connect nats %s: %w", url, err)
+		return s, fmt.Errorf("connect nats %s: %w", redact(url), err)
 	}
 	// The log verifies itself before its first commit, once the
 	// checkpoints are folded (the fold has the cores first).
@@ -220,7 +221,7 @@ func Start(ctx context.Context, cfg Config) (s *Service, err error) {
 			s.done <- fmt.Errorf("http: %w", err)
 		}
 	}()
-	cfg.Logger.Info("ledgerd serving", "http", "http://"+s.HTTPAddr(), "nats", url, "data", cfg.DataDir)
+	cfg.Logger.Info("ledgerd serving", "http", "http://"+s.HTTPAddr(), "nats", redact(url), "data", cfg.DataDir)
 	if cfg.Demo {
 		if err := s.publishDemo(ctx); err != nil {
 			return s, err
@@ -495,4 +496,23 @@ func (s *Service) sizeInbox(maxBytes *int64) error {
 // verification.
 func (s *Service) refold(ctx context.Context, ledgerName string, seq uint64) ([]events.Event, error) {
 	return checkpoint.Refold(ctx, s.log, ledgerName, seq)
+}
+
+// redact hides the passwords and tokens of NATS URLs (a comma-separated
+// list of them), which must never reach a log.
+func redact(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, p := range parts {
+		u, err := neturl.Parse(strings.TrimSpace(p))
+		if err != nil || u.User == nil {
+			continue
+		}
+		if _, ok := u.User.Password(); ok {
+			u.User = neturl.UserPassword(u.User.Username(), "REDACTED")
+		} else {
+			u.User = neturl.User("REDACTED") // a token
+		}
+		parts[i] = u.String()
+	}
+	return strings.Join(parts, ",")
 }
