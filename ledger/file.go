@@ -228,8 +228,9 @@ func checkPageHeader(r io.ReaderAt, m fileMeta, id uint64, want uint16) error {
 	switch {
 	case h.id != id:
 		return fmt.Errorf("page %d says it is page %d", id, h.id)
-	case h.flags&want == 0:
-		return fmt.Errorf("page %d has flags %#x, expected %#x", id, h.flags, want)
+	case h.flags&want == 0 || h.flags&(h.flags-1) != 0 || h.flags&^want != 0:
+		// Exactly one flag, and one of those wanted: bbolt writes no other.
+		return fmt.Errorf("page %d has flags %#x, expected one of %#x", id, h.flags, want)
 	case id+uint64(h.overflow) >= m.pages:
 		return fmt.Errorf("page %d runs %d pages past the %d in use", id, h.overflow, m.pages)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -233,9 +234,9 @@ func Start(ctx context.Context, cfg Config) (*Ingester, error) {
 func (in *Ingester) prepare(ctx context.Context) (jetstream.Consumer, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	stream, err := in.js.CreateOrUpdateStream(ctx, StreamConfig(in.cfg.Replicas, in.cfg.MaxBytes))
+	stream, err := in.ensureStream(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("ingest: create stream %s: %w", StreamName, err)
+		return nil, err
 	}
 	if err := stream.DeleteConsumer(ctx, ConsumerName); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 		return nil, fmt.Errorf("ingest: delete consumer %s to consume the inbox from its start: %w", ConsumerName, err)
@@ -246,6 +247,60 @@ func (in *Ingester) prepare(ctx context.Context) (jetstream.Consumer, error) {
 	}
 	return cons, nil
 }
+
+// ensureStream creates the inbox stream when it is missing and otherwise
+// checks it, never rewriting it: an operator's limits (bytes, age,
+// replicas raised) stay as they are. What ledgerd relies on must hold: the
+// inbox subjects, work-queue retention (a message leaves once acked), file
+// storage, and at least the replicas configured; anything else is an
+// error saying what to change (ErrStreamMismatch). A stream made before
+// ledgerd gave it a byte limit gets one, with DiscardNew.
+func (in *Ingester) ensureStream(ctx context.Context) (jetstream.Stream, error) {
+	want := StreamConfig(in.cfg.Replicas, in.cfg.MaxBytes)
+	stream, err := in.js.Stream(ctx, StreamName)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		if stream, err = in.js.CreateStream(ctx, want); err != nil {
+			return nil, fmt.Errorf("ingest: create stream %s: %w", StreamName, err)
+		}
+		return stream, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ingest: stream %s: %w", StreamName, err)
+	}
+	got := stream.CachedInfo().Config
+	var problems []string
+	if !slices.Contains(got.Subjects, want.Subjects[0]) {
+		problems = append(problems, fmt.Sprintf("subjects %v, which must include %s", got.Subjects, want.Subjects[0]))
+	}
+	if got.Retention != want.Retention {
+		problems = append(problems, fmt.Sprintf("retention %s, which must be %s (a message leaves the inbox once the ledger committed it)", got.Retention, want.Retention))
+	}
+	if got.Storage != want.Storage {
+		problems = append(problems, fmt.Sprintf("storage %s, which must be %s", got.Storage, want.Storage))
+	}
+	if got.Replicas < want.Replicas {
+		problems = append(problems, fmt.Sprintf("%d replicas, fewer than the %d ledgerd is configured for (-inbox-replicas); ledgerd does not lower them, nor raise them for you", got.Replicas, want.Replicas))
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("ingest: %w: the stream %s has %s; change the stream (nats stream edit %s) or ledgerd's configuration",
+			ErrStreamMismatch, StreamName, strings.Join(problems, "; "), StreamName)
+	}
+	if got.MaxBytes <= 0 {
+		got.MaxBytes, got.Discard = want.MaxBytes, jetstream.DiscardNew
+		if got.MaxMsgSize <= 0 {
+			got.MaxMsgSize = want.MaxMsgSize
+		}
+		if stream, err = in.js.UpdateStream(ctx, got); err != nil {
+			return nil, fmt.Errorf("ingest: give the stream %s a byte limit: %w", StreamName, err)
+		}
+		in.log.Info("the inbox stream had no byte limit: it has one now, refusing publishes past it", "stream", StreamName, "max_bytes", want.MaxBytes)
+	}
+	return stream, nil
+}
+
+// ErrStreamMismatch is returned by Start when the inbox stream exists but
+// does not hold what ledgerd relies on.
+var ErrStreamMismatch = errors.New("the inbox stream is not as ledgerd needs it")
 
 // Health tells why the inbox is not being consumed now (JetStream down, a
 // session starting again), or nil while it is. A batch waiting for a

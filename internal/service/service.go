@@ -344,6 +344,10 @@ func (s *Service) HTTPAddr() string { return s.ln.Addr().String() }
 // NATSURL is the client URL of the NATS server in use.
 func (s *Service) NATSURL() string { return s.nc.ConnectedUrl() }
 
+// Conn is ledgerd's own NATS connection (for tests and tools in this
+// process that act as ledgerd, an operator's change of the stream, say).
+func (s *Service) Conn() *nats.Conn { return s.nc }
+
 // Log is the service's ledger log.
 func (s *Service) Log() *ledger.Log { return s.log }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	bolt "go.etcd.io/bbolt"
 
@@ -362,4 +365,70 @@ func TestAnonymousCannotAdminister(t *testing.T) {
 	// The inbox still works.
 	publishRaw(t, nc, lines[5:10])
 	waitLen(t, s.Log(), "qingpu-zwb", 10)
+}
+
+// TestStreamCheckedNotRewritten: ledgerd leaves an operator's limits on
+// the inbox stream as they are across restarts, and refuses a stream that
+// would not keep the inbox's promises (here one that keeps messages after
+// they are acknowledged) with what to change.
+func TestStreamCheckedNotRewritten(t *testing.T) {
+	dir := t.TempDir()
+
+	s := startService(t, dir)
+	// The operator's change, made as ledgerd's own connection would be
+	// allowed to (the anonymous user may not).
+	js, err := jetstream.New(s.Conn())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	stream, err := js.Stream(ctx, ingest.StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := stream.CachedInfo().Config
+	cfg.MaxBytes, cfg.MaxAge = 7<<20, 72*time.Hour
+	if _, err := js.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = startService(t, dir)
+	js, _ = jetstream.New(s.Conn())
+	stream, err = js.Stream(ctx, ingest.StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := stream.CachedInfo().Config; got.MaxBytes != 7<<20 || got.MaxAge != 72*time.Hour {
+		t.Errorf("after a restart the stream has max bytes %d and max age %s; the operator set %d and %s", got.MaxBytes, got.MaxAge, 7<<20, 72*time.Hour)
+	}
+	s.Close()
+	// A stream of another retention, made before ledgerd first started:
+	// refused, saying what is wrong.
+	dir2 := t.TempDir()
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: filepath.Join(dir2, "nats"), NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats not ready")
+	}
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ = jetstream.New(nc)
+	bad := ingest.StreamConfig(1, 1<<20)
+	bad.Retention = jetstream.LimitsPolicy
+	if _, err := js.CreateStream(ctx, bad); err != nil {
+		t.Fatal(err)
+	}
+	nc.Close()
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	err = startErr(dir2, true) // no log yet: accepted as new, the stream checked
+
+	if !errors.Is(err, ingest.ErrStreamMismatch) || !strings.Contains(err.Error(), "retention") {
+		t.Errorf("start on a limits stream: %v; want ErrStreamMismatch naming the retention", err)
+	}
 }
