@@ -122,6 +122,9 @@ type Config struct {
 	MaxRequests int
 	// MaxBytes is the inbox stream's byte limit (default DefaultMaxBytes).
 	MaxBytes int64
+	// Instance describes this ledgerd to another that starts on the same
+	// NATS (its log and data directory, say), in the error it gets.
+	Instance string
 }
 
 // Ingester runs the NATS side of ledgerd.
@@ -197,6 +200,12 @@ func Start(ctx context.Context, cfg Config) (*Ingester, error) {
 		cfg: cfg, js: js, cancel: cancel, log: cfg.Logger,
 		sem: make(chan struct{}, cfg.MaxRequests), restart: make(chan string, 1),
 	}
+	// One ledgerd an inbox: a second one would delete the first's
+	// consumer (every start makes it anew) and take the inbox over.
+	if err := in.alone(ctx); err != nil {
+		cancel()
+		return nil, err
+	}
 	// The first session's consumer is made here, so that a NATS that
 	// cannot hold the inbox fails the start at once.
 	if in.cons, err = in.prepare(ctx); err != nil {
@@ -209,8 +218,14 @@ func Start(ctx context.Context, cfg Config) (*Ingester, error) {
 	}{
 		{AppendPrefix + "*", in.serveAppend},
 		{StatusPrefix + "*", in.serveStatus},
+		{InstanceSubject, in.serveInstance},
 	} {
-		sub, err := cfg.Conn.QueueSubscribe(s.subject, QueueGroup, s.handler)
+		var sub *nats.Subscription
+		if s.subject == InstanceSubject {
+			sub, err = cfg.Conn.Subscribe(s.subject, s.handler) // every instance answers
+		} else {
+			sub, err = cfg.Conn.QueueSubscribe(s.subject, QueueGroup, s.handler)
+		}
 		if err != nil {
 			in.Close()
 			return nil, fmt.Errorf("ingest: subscribe %s: %w", s.subject, err)
@@ -227,6 +242,30 @@ func Start(ctx context.Context, cfg Config) (*Ingester, error) {
 	in.wg.Add(1)
 	go in.consume(runCtx)
 	return in, nil
+}
+
+// ErrAnotherLedgerd is returned by Start when another ledgerd already
+// consumes the inbox on the same NATS.
+var ErrAnotherLedgerd = errors.New("another ledgerd consumes this inbox")
+
+// alone asks whether another ledgerd answers on the same NATS. Two that
+// start at the very same moment may both find none.
+func (in *Ingester) alone(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	reply, err := in.cfg.Conn.RequestWithContext(ctx, InstanceSubject, nil)
+	switch {
+	case errors.Is(err, nats.ErrNoResponders), errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):
+		return nil
+	case err != nil:
+		return fmt.Errorf("ingest: ask for another ledgerd: %w", err)
+	}
+	return fmt.Errorf("ingest: %w (%s): run one ledgerd for an inbox; a second would take it over", ErrAnotherLedgerd, reply.Data)
+}
+
+// serveInstance answers alone's question of another ledgerd.
+func (in *Ingester) serveInstance(m *nats.Msg) {
+	_ = m.Respond([]byte(in.cfg.Instance))
 }
 
 // prepare creates (or updates) the inbox stream and makes its consumer

@@ -11,6 +11,8 @@
 //	budgetledger.status.<ledger>   request-reply: payload an event id, reply
 //	                               its outcome (or status "unknown")
 //	budgetledger.outcome.<ledger>  every outcome, published after commit
+//	budgetledger.ledgerd.instance  answered by every running ledgerd, so
+//	                               that a second refuses to start
 //
 // Payloads are JSON events (the import format) or, with the header
 // Content-Type: application/protobuf, budgetledger.v1.Event. Outcomes are
@@ -28,8 +30,11 @@ const (
 	AppendPrefix  = "budgetledger.append."
 	StatusPrefix  = "budgetledger.status."
 	OutcomePrefix = "budgetledger.outcome."
-	StreamName    = "BUDGETLEDGER_INBOX"
-	ConsumerName  = "ledgerd"
+	// InstanceSubject is answered by every running ledgerd, so that a
+	// second one on the same NATS learns of the first (see Start).
+	InstanceSubject = "budgetledger.ledgerd.instance"
+	StreamName      = "BUDGETLEDGER_INBOX"
+	ConsumerName    = "ledgerd"
 	// QueueGroup lets several ledgerd replicas share request subjects.
 	QueueGroup = "ledgerd"
 )

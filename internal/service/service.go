@@ -196,8 +196,10 @@ func Start(ctx context.Context, cfg Config) (s *Service, err error) {
 		return s, err
 	}
 	close(folded)
+	host, _ := os.Hostname()
 	s.in, err = ingest.Start(ctx, ingest.Config{Conn: s.nc, Log: s.log, Catalog: cat, Logger: cfg.Logger, AckWait: cfg.InboxAckWait,
-		Replicas: cfg.InboxReplicas, MaxBytes: maxBytes})
+		Replicas: cfg.InboxReplicas, MaxBytes: maxBytes,
+		Instance: fmt.Sprintf("log %s in %s on %s, pid %d", s.log.ID(), cfg.DataDir, host, os.Getpid())})
 	if err != nil {
 		return s, err
 	}

@@ -432,3 +432,38 @@ func TestStreamCheckedNotRewritten(t *testing.T) {
 		t.Errorf("start on a limits stream: %v; want ErrStreamMismatch naming the retention", err)
 	}
 }
+
+// TestOneLedgerdAnInbox: a second ledgerd on the NATS of a running one
+// refuses to start, naming the first, instead of taking its inbox over;
+// once the first is gone, it starts.
+func TestOneLedgerdAnInbox(t *testing.T) {
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: filepath.Join(t.TempDir(), "nats"), NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats not ready")
+	}
+	defer ns.Shutdown()
+	start := func(dir string) (*service.Service, error) {
+		return service.Start(context.Background(), service.Config{DataDir: dir, HTTPAddr: "127.0.0.1:0", NATSURL: ns.ClientURL(), Logger: quiet})
+	}
+	first, err := start(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := start(t.TempDir())
+	if err == nil {
+		second.Close()
+	}
+	if !errors.Is(err, ingest.ErrAnotherLedgerd) || !strings.Contains(err.Error(), first.Log().ID()) {
+		t.Errorf("a second ledgerd on the same NATS: %v; want ErrAnotherLedgerd naming the first's log", err)
+	}
+	first.Close()
+	second, err = start(t.TempDir())
+	if err != nil {
+		t.Fatalf("once the first stopped: %v", err)
+	}
+	second.Close()
+}
