@@ -311,7 +311,26 @@ func Open(path string, opts Options) (*Log, error) {
 		l.wg.Add(1)
 		go l.run()
 	}
+	if l.mark != nil {
+		l.wg.Go(l.syncMark)
+	}
 	return l, nil
+}
+
+// syncMark makes the mark durable once a second when it moved (mark.go).
+func (l *Log) syncMark() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			if err := l.mark.sync(); err != nil {
+				l.log.Warn("mark not synced", "mark", l.opts.Mark, "err", err)
+			}
+		case <-l.quit:
+			return
+		}
+	}
 }
 
 // Verified is closed once the verification at open is done, whatever it

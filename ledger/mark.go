@@ -25,10 +25,11 @@ import (
 //	budgetledger-mark 1 log=<32 hex> txid=<20 digits> at=<RFC 3339, UTC> sum=<16 hex>
 //
 // where sum is FNV-64a of the line before " sum=". The log writes the slots
-// in turn after every commit, without fsync: a slot torn by a crash leaves
-// the other, and a mark behind the file (its write lost with the page
-// cache) only makes the check weaker, never wrong, because it is written
-// after the commit it records.
+// in turn after every commit, and syncs the file once a second when it
+// changed (not at every commit, which would double the fsyncs): a slot
+// torn by a crash leaves the other, and a mark behind the file (its last
+// second lost with the page cache in a power cut) only makes the check
+// weaker, never wrong, because it is written after the commit it records.
 type Mark struct {
 	Log  string    // the log's identity
 	TxID uint64    // the last transaction committed
@@ -154,11 +155,29 @@ func syncDir(dir string) error {
 
 // marker keeps a log's mark up to date after every commit.
 type marker struct {
-	mu   sync.Mutex
-	f    *os.File
-	log  string
-	last uint64
-	slot int
+	mu     sync.Mutex
+	f      *os.File
+	log    string
+	last   uint64
+	slot   int
+	synced uint64 // the last txid synced
+}
+
+// sync makes the mark durable if it moved since the last sync.
+func (w *marker) sync() error {
+	if w == nil {
+		return nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.last == w.synced {
+		return nil
+	}
+	if err := w.f.Sync(); err != nil {
+		return err
+	}
+	w.synced = w.last
+	return nil
 }
 
 func openMarker(path, logID string, txid uint64, now time.Time) (*marker, error) {
@@ -169,7 +188,7 @@ func openMarker(path, logID string, txid uint64, now time.Time) (*marker, error)
 	if err != nil {
 		return nil, fmt.Errorf("open mark: %w", err)
 	}
-	return &marker{f: f, log: logID, last: txid}, nil
+	return &marker{f: f, log: logID, last: txid, synced: txid}, nil
 }
 
 // record notes that transaction txid committed. Commits of the writer and
