@@ -90,18 +90,7 @@ func (l *Log) LoadCheckpoint(ledgerName string) (Checkpoint, error) {
 	if l.format == "1" {
 		return cp, fmt.Errorf("load checkpoint of %s: %w (format 1 checkpoints are rebuilt)", ledgerName, ErrNotFound)
 	}
-	err := l.read("load checkpoint", func(tx *bolt.Tx) error {
-		v, err := storedCheckpoint(tx, ledgerName)
-		if err != nil {
-			return err
-		}
-		// The events decoded own their bytes: the value's pages are given
-		// back.
-		release := newMapRelease(tx)
-		defer release.release()
-		release.saw(v)
-		return decodeCheckpoint(v, &cp)
-	})
+	_, err := l.readCheckpoint("load checkpoint", ledgerName, &cp, true)
 	if err != nil {
 		return Checkpoint{}, fmt.Errorf("load checkpoint of %s: %w", ledgerName, err)
 	}
@@ -109,6 +98,27 @@ func (l *Log) LoadCheckpoint(ledgerName string) (Checkpoint, error) {
 		return Checkpoint{}, fmt.Errorf("load checkpoint of %s: %w", ledgerName, err)
 	}
 	return cp, nil
+}
+
+// readCheckpoint decodes ledgerName's stored checkpoint into cp (its
+// events too, with withEvents) and returns the number of its events. The
+// digest is checked where the value lies in the map, and its pages given
+// back after, the decoded events owning their bytes: a large ledger's
+// checkpoint is tens of megabytes.
+func (l *Log) readCheckpoint(what, ledgerName string, cp *Checkpoint, withEvents bool) (int, error) {
+	count := 0
+	err := l.read(what, func(tx *bolt.Tx) error {
+		v, err := storedCheckpoint(tx, ledgerName)
+		if err != nil {
+			return err
+		}
+		release := newMapRelease(tx)
+		defer release.release()
+		release.saw(v)
+		count, err = decodeCheckpointAs(v, cp, withEvents)
+		return err
+	})
+	return count, err
 }
 
 // storedCheckpointLen tells the size of ledgerName's stored checkpoint, or
@@ -174,22 +184,9 @@ func (l *Log) VerifyCheckpoint(ctx context.Context, ledgerName string, refold fu
 		}
 		return CheckpointCheck{}, nil
 	}
-	// The digest is checked where the value lies in the map, and its pages
-	// given back after: a large ledger's checkpoint is tens of megabytes.
-	// Only a deep check decodes its events.
+	// Only a deep check decodes the events.
 	var cp Checkpoint
-	count := 0
-	err := l.read("verify checkpoint", func(tx *bolt.Tx) error {
-		v, err := storedCheckpoint(tx, ledgerName)
-		if err != nil {
-			return err
-		}
-		release := newMapRelease(tx)
-		defer release.release()
-		release.saw(v)
-		count, err = decodeCheckpointAs(v, &cp, refold != nil)
-		return err
-	})
+	count, err := l.readCheckpoint("verify checkpoint", ledgerName, &cp, refold != nil)
 	if errors.Is(err, ErrNotFound) {
 		return CheckpointCheck{}, nil
 	}

@@ -405,14 +405,7 @@ func TestStreamCheckedNotRewritten(t *testing.T) {
 	// A stream of another retention, made before ledgerd first started:
 	// refused, saying what is wrong.
 	dir2 := t.TempDir()
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: filepath.Join(dir2, "nats"), NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats not ready")
-	}
+	ns := natsServer(t, filepath.Join(dir2, "nats"))
 	nc, err := nats.Connect(ns.ClientURL())
 	if err != nil {
 		t.Fatal(err)
@@ -437,15 +430,7 @@ func TestStreamCheckedNotRewritten(t *testing.T) {
 // refuses to start, naming the first, instead of taking its inbox over;
 // once the first is gone, it starts.
 func TestOneLedgerdAnInbox(t *testing.T) {
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: filepath.Join(t.TempDir(), "nats"), NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats not ready")
-	}
-	defer ns.Shutdown()
+	ns := natsServer(t, filepath.Join(t.TempDir(), "nats"))
 	start := func(dir string) (*service.Service, error) {
 		return service.Start(context.Background(), service.Config{DataDir: dir, HTTPAddr: "127.0.0.1:0", NATSURL: ns.ClientURL(), Logger: quiet})
 	}
@@ -466,4 +451,20 @@ func TestOneLedgerdAnInbox(t *testing.T) {
 		t.Fatalf("once the first stopped: %v", err)
 	}
 	second.Close()
+}
+
+// natsServer is a NATS server of its own with JetStream, stopped when the
+// test ends (or before, by the test).
+func natsServer(t *testing.T, storeDir string) *server.Server {
+	t.Helper()
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: storeDir, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats not ready")
+	}
+	t.Cleanup(ns.Shutdown)
+	return ns
 }
