@@ -205,10 +205,7 @@ func (c *fsck) walk(id uint64, lo, hi []byte, where string, depth int) {
 // page checks the elements of one page (or an inline bucket's page) held
 // in buf.
 func (c *fsck) page(buf []byte, id uint64, lo, hi []byte, where string, depth int) {
-	name := where + " (inline)"
-	if id != 0 {
-		name = where + " page " + strconv.FormatUint(id, 10)
-	}
+	name := pageName{where, id} // formatted only in a problem
 	le := binary.LittleEndian
 	if len(buf) < pageHeaderSize {
 		c.problem("%s: shorter than a page header", name)
@@ -288,6 +285,20 @@ func (c *fsck) page(buf []byte, id uint64, lo, hi []byte, where string, depth in
 			c.page(e.value[inBucketSize:], 0, nil, nil, sub, depth+1)
 		}
 	}
+}
+
+// pageName names a page in a problem: its bucket's path and its id (0: an
+// inline bucket's page).
+type pageName struct {
+	where string
+	id    uint64
+}
+
+func (n pageName) String() string {
+	if n.id == 0 {
+		return n.where + " (inline)"
+	}
+	return n.where + " page " + strconv.FormatUint(n.id, 10)
 }
 
 func trim(k []byte) []byte {

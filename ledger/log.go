@@ -22,7 +22,7 @@ import (
 )
 
 // formatVersion is the on-disk format described in doc.go. Open reads
-// format 1 too and, when it may write, upgrades it to 2 (see upgrade).
+// format 1 too and, when it may write, upgrades it to 2 (initFormat).
 const formatVersion = "2"
 
 const recordVersion = 1
@@ -485,9 +485,6 @@ func (l *Log) initFormat() (id, version string, txid uint64, err error) {
 // ID is the log's identity: random, given when the file was made (or
 // upgraded to format 2), and the same in every copy of it.
 func (l *Log) ID() string { return l.id }
-
-// Path is the file the log was opened at.
-func (l *Log) Path() string { return l.path }
 
 // Close stops the writer and closes the file. Appends waiting for a commit
 // get ErrClosed (their events may or may not have been committed; a retry is

@@ -38,6 +38,12 @@ type Verification struct {
 // ErrCheckpointDamaged if only the checkpoint was, which the log does not
 // need (ledgerd rebuilds it). The structure of the file is CheckFile's.
 func (l *Log) Verify(ctx context.Context, ledgerName string) (Verification, error) {
+	return l.VerifyDeep(ctx, ledgerName, nil)
+}
+
+// VerifyDeep is Verify with refold checking the stored checkpoint against
+// the log folded again (see VerifyCheckpoint); nil: Verify.
+func (l *Log) VerifyDeep(ctx context.Context, ledgerName string, refold func(ctx context.Context, cp Checkpoint) ([]events.Event, error)) (Verification, error) {
 	v := Verification{Ledger: ledgerName}
 	err := l.view(ledgerName, func(b ledgerBuckets) error {
 		if err := verifyRecords(ctx, b, ledgerName, &v); err != nil {
@@ -52,7 +58,7 @@ func (l *Log) Verify(ctx context.Context, ledgerName string) (Verification, erro
 	if err != nil {
 		return v, err
 	}
-	v.Checkpoint, err = l.VerifyCheckpoint(ctx, ledgerName, nil)
+	v.Checkpoint, err = l.VerifyCheckpoint(ctx, ledgerName, refold)
 	return v, err
 }
 

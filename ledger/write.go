@@ -55,7 +55,8 @@ func (w *writeTx) apply(s *Submission) (Outcome, error) {
 		}
 	}
 	var carried []events.Event
-	if _, ok := e.Body.(events.YearEndClosed); ok {
+	_, closing := e.Body.(events.YearEndClosed)
+	if closing {
 		var cause *events.ValidationError
 		if carried, cause, err = w.carryForward(b, name, e); err != nil {
 			return Outcome{}, err
@@ -68,7 +69,7 @@ func (w *writeTx) apply(s *Submission) (Outcome, error) {
 		return Outcome{}, err
 	}
 	out := Outcome{Ledger: name, ID: e.ID, Status: Accepted, Seq: h.seq, RecordedAt: time.Unix(0, h.recordedAt), Via: s.Via, InboxSeq: s.InboxSeq}
-	if _, ok := e.Body.(events.YearEndClosed); ok {
+	if closing {
 		if err := w.close(name, e, h.seq, carried); err != nil {
 			return Outcome{}, err
 		}

@@ -451,12 +451,13 @@ func verifyFile(ctx context.Context, path, only string, deep bool, stdout io.Wri
 		}
 	}
 	for _, name := range names {
-		v, err := l.Verify(ctx, name)
-		if err == nil && deep {
-			v.Checkpoint, err = l.VerifyCheckpoint(ctx, name, func(ctx context.Context, cp ledger.Checkpoint) ([]events.Event, error) {
+		var refold func(context.Context, ledger.Checkpoint) ([]events.Event, error)
+		if deep {
+			refold = func(ctx context.Context, cp ledger.Checkpoint) ([]events.Event, error) {
 				return checkpoint.Refold(ctx, l, name, cp.Seq)
-			})
+			}
 		}
+		v, err := l.VerifyDeep(ctx, name, refold)
 		switch {
 		case errors.Is(err, ledger.ErrCheckpointDamaged):
 			fmt.Fprintf(stdout, "%s: verified %d events; head %s; %d rejections; checkpoint DAMAGED: %v (the log is intact; ledgerd rebuilds the checkpoint from it when it starts)\n",

@@ -323,12 +323,13 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PathValue("ledger")
-	v, err := h.log.Verify(r.Context(), name)
-	if err == nil && deep {
-		v.Checkpoint, err = h.log.VerifyCheckpoint(r.Context(), name, func(ctx context.Context, cp ledger.Checkpoint) ([]events.Event, error) {
+	var refold func(context.Context, ledger.Checkpoint) ([]events.Event, error)
+	if deep {
+		refold = func(ctx context.Context, cp ledger.Checkpoint) ([]events.Event, error) {
 			return h.refold(ctx, name, cp.Seq)
-		})
+		}
 	}
+	v, err := h.log.VerifyDeep(r.Context(), name, refold)
 	// The file's structure is the whole file's: file=false leaves it out
 	// (ledgerctl verify asks for it once, with the last ledger).
 	var file ledger.FileCheck

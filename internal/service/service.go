@@ -236,7 +236,7 @@ func Start(ctx context.Context, cfg Config) (s *Service, err error) {
 // keeping its store under dataDir/nats and serving clients on listen.
 // ledgerbench's ceiling runs the same server, so that the two compare.
 func EmbeddedNATS(dataDir, listen string) (*server.Server, error) {
-	return startNATS(dataDir, listen, 0)
+	return startNATS(dataDir, listen, 0, nil)
 }
 
 // The users of the embedded server. ledgerd's own connection signs in as
@@ -272,7 +272,7 @@ func startEmbedded(dataDir, listen string, maxStore int64) (*server.Server, *ser
 		return nil, nil, fmt.Errorf("embedded nats: %w", err)
 	}
 	self := &server.User{Username: selfUser, Password: hex.EncodeToString(pw[:])}
-	ns, err := startNATSWith(dataDir, listen, maxStore, func(o *server.Options) {
+	ns, err := startNATS(dataDir, listen, maxStore, func(o *server.Options) {
 		o.Users = []*server.User{self, {Username: anonymousUser, Permissions: anonymousPermissions()}}
 		o.NoAuthUser = anonymousUser
 	})
@@ -280,12 +280,9 @@ func startEmbedded(dataDir, listen string, maxStore int64) (*server.Server, *ser
 }
 
 // startNATS is EmbeddedNATS with JetStream's store limited to maxStore
-// bytes (0: the server's default, the disk's free space).
-func startNATS(dataDir, listen string, maxStore int64) (*server.Server, error) {
-	return startNATSWith(dataDir, listen, maxStore, nil)
-}
-
-func startNATSWith(dataDir, listen string, maxStore int64, configure func(*server.Options)) (*server.Server, error) {
+// bytes (0: the server's default, the disk's free space) and, when given,
+// configure's changes to the server's options.
+func startNATS(dataDir, listen string, maxStore int64, configure func(*server.Options)) (*server.Server, error) {
 	host, portStr, err := net.SplitHostPort(listen)
 	if err != nil {
 		return nil, fmt.Errorf("nats listen %q: %w", listen, err)
