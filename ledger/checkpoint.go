@@ -115,7 +115,7 @@ func (l *Log) readCheckpoint(what, ledgerName string, cp *Checkpoint, withEvents
 		release := newMapRelease(tx)
 		defer release.release()
 		release.saw(v)
-		count, err = decodeCheckpointAs(v, cp, withEvents)
+		count, err = decodeCheckpoint(v, cp, withEvents)
 		return err
 	})
 	return count, err
@@ -240,15 +240,10 @@ func (l *Log) VerifyCheckpoint(ctx context.Context, ledgerName string, refold fu
 	return out, nil
 }
 
-func decodeCheckpoint(v []byte, cp *Checkpoint) error {
-	_, err := decodeCheckpointAs(v, cp, true)
-	return err
-}
-
-// decodeCheckpointAs decodes a stored checkpoint after checking its
+// decodeCheckpoint decodes a stored checkpoint after checking its
 // digest, and returns the number of its events; with withEvents false it
 // reads the header only, leaving cp.Events empty.
-func decodeCheckpointAs(v []byte, cp *Checkpoint, withEvents bool) (int, error) {
+func decodeCheckpoint(v []byte, cp *Checkpoint, withEvents bool) (int, error) {
 	damaged := func(what string, a ...any) error {
 		return fmt.Errorf("%w: %s", ErrCheckpointDamaged, fmt.Sprintf(what, a...))
 	}
